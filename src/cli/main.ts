@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { runCheckConfig } from './check-config';
+import { runExplain } from './explain';
+
+/** `triage`: the command line. Each subcommand lives in its own file beside this one. */
+export function buildProgram(): Command {
+  const program = new Command('triage')
+    .description('Email triage for the Médico Online support inbox')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('explain')
+    .description('decide each message as the service would, without network, Redis or sending')
+    .argument('<paths...>', '.eml files or folders of them')
+    .option('--json', 'one JSON object per message (policy §6)')
+    .option('--config <dir>', 'folder of rules files (default: the shipped config/)')
+    .action(async (paths: string[], options: { json?: boolean; config?: string }) => {
+      process.exitCode = await runExplain(paths, options);
+    });
+
+  program
+    .command('check-config')
+    .description('validate the rules files and list every problem')
+    .option('--config <dir>', 'folder of rules files (default: the shipped config/)')
+    .action((options: { config?: string }) => {
+      process.exitCode = runCheckConfig(options);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`triage: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  // A reader that goes away (`triage explain … | head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  void main(process.argv);
+}

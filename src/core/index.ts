@@ -1,0 +1,3 @@
+export { decide } from './decide';
+export type * from './types';
+export type * from './message';

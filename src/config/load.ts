@@ -38,6 +38,8 @@ export function loadRulesFromFiles(paths: string[]): Rules {
       continue;
     }
     for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+      // `x-…` keys hold shared YAML anchors (vocabulary reused by several rules), not settings.
+      if (key.startsWith('x-')) continue;
       const earlier = owner.get(key);
       if (earlier) {
         issues.push({ file, key, message: `already defined in ${earlier}` });

@@ -48,14 +48,52 @@ const RouteSchema = z
   })
   .strict();
 
+/**
+ * A cue: one pattern, or several that must all match within the same sentence, paragraph or
+ * message. A weak cue decides a category only when no strong cue of any category matched.
+ * `context` patterns must also match somewhere in the customer's text.
+ */
+const CueSchema = z.union([
+  pattern,
+  z
+    .object({
+      all: patterns.min(1),
+      scope: z.enum(['sentence', 'paragraph', 'message']).default('sentence'),
+      context: patterns.default([]),
+      weak: z.boolean().default(false),
+    })
+    .strict(),
+]);
+export type CueInput = z.input<typeof CueSchema>;
+
 const TopicSchema = z
   .object({
-    /** Phrases that show the customer wants this (each a pattern). */
-    cues: patterns,
-    /** Phrases that, found near a cue, cancel it (e.g. "not about the invoice"). */
+    /** Phrases that show the customer wants this. */
+    cues: z.array(CueSchema),
+    /** A sentence matching one of these says nothing for this topic ("não peço reembolso"). */
     against: patterns.default([]),
   })
   .strict();
+
+/** Template keys the pipeline composes mail from (src/core/compose.ts); each language has them all. */
+export const TEXT_KEYS = [
+  'greeting', 'greeting_named', 'signature', 'reference_line', 'neutral_subject',
+  'identity_marker', 'identity_intro', 'missing_nome', 'missing_nif', 'nif_invalid', 'identity_outro',
+  'ack_intro', 'next_documents', 'next_policy', 'next_technical', 'next_refund', 'next_invoice', 'next_clinical',
+  'next_ombudsman', 'ombudsman_protocol', 'ack_outro', 'relay_intro',
+  'forward_intro', 'forward_intro_clinical', 'forward_followup', 'forward_released',
+  'label_reference', 'label_category', 'label_nome', 'label_nif', 'label_nif_invalid', 'label_flags', 'label_tips',
+  'label_evidence', 'label_language', 'label_customer', 'label_protocol', 'label_deadline', 'label_manifestation',
+  'label_message', 'label_attachments', 'label_original', 'label_none',
+  'category_documents', 'category_policy', 'category_technical', 'category_refund', 'category_invoice',
+  'category_clinical', 'category_ombudsman',
+] as const;
+export type TextKey = (typeof TEXT_KEYS)[number];
+
+/** One language's texts: every key above, plus any other texts other parts may add. */
+const TextSetSchema = z
+  .object(Object.fromEntries(TEXT_KEYS.map((k) => [k, z.string().min(1)])) as Record<TextKey, z.ZodString>)
+  .catchall(z.string());
 
 export const RulesSchema = z
   .object({
@@ -86,12 +124,14 @@ export const RulesSchema = z
     disclaimer: z.string().min(1),
     tips: z
       .object({
-        zoom: z.object({ cues: patterns, text: z.record(z.enum(LANGUAGES), z.string().min(1)) }).strict(),
+        zoom: z
+          .object({ cues: z.array(CueSchema), text: z.record(z.enum(LANGUAGES), z.string().min(1)) })
+          .strict(),
       })
       .strict(),
     flags: z
       .object({
-        multiple_charges: z.object({ cues: patterns }).strict(),
+        multiple_charges: z.object({ cues: z.array(CueSchema) }).strict(),
       })
       .strict(),
     topics: z
@@ -110,13 +150,14 @@ export const RulesSchema = z
         }),
       })
       .strict(),
-    manifestations: z.object({
-      reclamacao: patterns,
-      denuncia: patterns,
-      sugestao: patterns,
-      elogio: patterns,
-      informacao: patterns,
-    }).strict(),
+    /** Ombudsman manifestations (policy §4): the first kind in `order` whose cues match, else `fallback`. */
+    manifestations: z
+      .object({
+        order: z.array(z.enum(MANIFESTATIONS)).min(1),
+        fallback: z.enum(MANIFESTATIONS),
+        cues: z.record(z.enum(MANIFESTATIONS), z.array(CueSchema)),
+      })
+      .strict(),
     /** NIF vocabulary (policy §2). */
     nif: z
       .object({
@@ -128,6 +169,11 @@ export const RulesSchema = z
         issuedPrefixes: z.array(z.string().regex(/^\d{1,2}$/)).min(1),
         /** Mobile-number prefixes: an unlabelled number starting so is a phone, not a NIF. */
         mobilePrefixes: z.array(z.string().regex(/^\d{2}$/)),
+        /**
+         * Words that mark a line as a company's details (legal form, share capital, registry):
+         * a NIF on such a line is the company's, unless the customer calls it theirs ("o meu NIF").
+         */
+        companyMarkers: patterns.default([]),
       })
       .strict(),
     /** NOME vocabulary (policy §2). */
@@ -165,16 +211,40 @@ export const RulesSchema = z
       .strict(),
     machineMail: z
       .object({
-        /** Local parts (before @) of sender addresses that are machines. */
+        /** Local parts (before @) of sender addresses that are machines (mailer-daemon, no-reply …). */
         senderLocalParts: patterns,
         precedenceValues: z.array(z.string()),
-        /** Header names whose mere presence marks machine mail. */
+        /** Header names whose mere presence marks machine mail (a value of no/false/0 does not count). */
         markerHeaders: z.array(z.string()),
+        /**
+         * Header combinations that mark machine mail: every header named must be present and its
+         * (folded) value must match the pattern given for it ('' matches any value).
+         */
+        headerRules: z
+          .array(
+            z
+              .object({
+                /** Short evidence shown to the agent, e.g. "Exchange out-of-office". */
+                label: z.string().min(1),
+                headers: z.record(z.string(), z.union([z.literal(''), pattern])),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** Headers only our own outgoing mail carries (our mail coming back, policy §5). */
+        selfHeaders: z.array(z.string()).default([]),
         subjectPrefixes: patterns,
         /** Self-declared automatic mail in the first lines of the body. */
         bodyMarkers: patterns,
         /** How many lines at the top of the body `bodyMarkers` look at. */
         bodyMarkerLines: z.number().int().positive().default(5),
+        /**
+         * Lines that open a quoted or forwarded message, besides the authorship section's: the
+         * body markers only read the sender's own lines above them.
+         */
+        quoteStarts: patterns.default([]),
+        /** Subjects of a person forwarding a message ("Fwd:", "ENC:"): their body markers are not read. */
+        forwardSubjects: patterns.default([]),
       })
       .strict(),
     limits: z
@@ -200,8 +270,8 @@ export const RulesSchema = z
         reminderBusinessDaysBefore: z.number().int().nonnegative(),
       })
       .strict(),
-    /** Reply texts per language; placeholders are {{name}}. */
-    texts: z.record(z.enum(LANGUAGES), z.record(z.string(), z.string())),
+    /** Reply texts per language (config/texts.yaml); placeholders are {{name}}. */
+    texts: z.object({ pt: TextSetSchema, en: TextSetSchema }).strict(),
   })
   .strict()
   .superRefine((rules, ctx) => {

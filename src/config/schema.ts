@@ -174,6 +174,11 @@ export const RulesSchema = z
          * a NIF on such a line is the company's, unless the customer calls it theirs ("o meu NIF").
          */
         companyMarkers: patterns.default([]),
+        /**
+         * First digits of collective persons' numbers (NIPC: companies, public bodies, other
+         * entities): such a number in the same paragraph as a company marker is the company's.
+         */
+        companyPrefixes: z.array(z.string().regex(/^\d{1,2}$/)).default([]),
       })
       .strict(),
     /** NOME vocabulary (policy §2). */

@@ -52,6 +52,11 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
       topicsFromEarlier = true;
     }
   }
+  // The subject of a new message is the customer's words too; a reply's or a forward's subject
+  // is an old thread's title and decides nothing (policy §1).
+  if (topics.categories.length === 0 && message.subject && !isReplyOrForward(message.subject)) {
+    topics = classifyTopics(toUnits(`${message.subject}\n\n${words.newText}`), rules);
+  }
 
   // §2: identity from the customer's words, then what the case already knows.
   const nifFinding = pickNif(findNif(words.newText, rules.nif), findNif(words.ownEarlierText, rules.nif));
@@ -96,6 +101,12 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
     reasons,
   };
   return missing.length > 0 ? { ...decided, action: 'ask_identity' } : { ...decided, action: 'forward' };
+}
+
+const REPLY_OR_FORWARD = /^\s*(re|res|resp|aw|sv|fw|fwd|enc|tr|rv|wg)\s*(\[\d+\])?\s*:/i;
+
+function isReplyOrForward(subject: string): boolean {
+  return REPLY_OR_FORWARD.test(subject);
 }
 
 type Common = Pick<Decision, 'messageId' | 'identity' | 'missing' | 'language'>;

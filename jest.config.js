@@ -17,6 +17,10 @@ module.exports = {
       roots: ['<rootDir>/tests/integration'],
       testMatch: ['**/*.int.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      // Redis reachable on the test DB + a private Dovecot, once per run; files run one at a time.
+      globalSetup: '<rootDir>/tests/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/integration/global-teardown.ts',
+      runner: '<rootDir>/tests/integration/serial-runner.js',
     },
   ],
 };

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { runCheckConfig } from './check-config';
 import { runExplain } from './explain';
+import { runStart } from './start';
+import { runHashPassword } from './hash-password';
 
 /** `triage`: the command line. Each subcommand lives in its own file beside this one. */
 export function buildProgram(): Command {
@@ -26,6 +28,24 @@ export function buildProgram(): Command {
     .option('--config <dir>', 'folder of rules files (default: the shipped config/)')
     .action((options: { config?: string }) => {
       process.exitCode = runCheckConfig(options);
+    });
+
+  program
+    .command('hash-password')
+    .description('print a TRIAGE_WEB_USERS entry for NAME (password read without echo), or with --token a new API token and its TRIAGE_WEB_TOKENS entry')
+    .argument('<name>', 'user or token name')
+    .option('--token', 'make a random API token instead of hashing a password')
+    .action(async (name: string, options: { token?: boolean }) => {
+      process.exitCode = await runHashPassword(name, options);
+    });
+
+  program
+    .command('start')
+    .description('run the service: all roles in one process, or one role (poller, worker, web)')
+    .option('--role <role>', 'all | poller | worker | web (default: ROLE, else all)')
+    .option('--config <dir>', 'folder of rules files (default: TRIAGE_CONFIG_DIR, else the shipped config/)')
+    .action(async (options: { role?: string; config?: string }) => {
+      process.exitCode = await runStart(options);
     });
 
   return program;

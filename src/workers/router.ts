@@ -1,0 +1,194 @@
+import { UnrecoverableError } from 'bullmq';
+import type { CaseStore, DeliveryRecord } from '../adapters/case-store';
+import type { SendJobData } from '../adapters/queues';
+import { classifySendError, recipientErrors, type AttachmentContent, type MailSender, type RecipientError } from '../adapters/smtp-sender';
+import { toLocalDate } from '../core/business-days';
+import type { Rules } from '../core/types';
+import type { Logger } from '../log';
+
+/**
+ * The send step (architecture habit 2: a shell). Sends one prepared mail:
+ * - skip when its sent marker exists (a retried job, or a message processed twice, habit 7);
+ * - the identity request goes at most once per case per 24 h, and no address gets more than the
+ *   configured number of automatic replies per day (policy §2, §5): checked before sending;
+ * - after the SMTP server accepts, set the sent marker, per recipient: when some recipients are
+ *   deferred (4xx), the retry sends to those only, so nobody gets the mail twice;
+ * - a permanent refusal (5xx, bad credentials) fails the job for good with UnrecoverableError,
+ *   keeping the original stack, code and responseCode; anything else is rethrown so BullMQ
+ *   retries with backoff (habit 3). Failed jobs stay in the queue as dead letters.
+ */
+
+export interface RouterDeps {
+  store: CaseStore;
+  sender: MailSender;
+  rules: Rules;
+  logger: Logger;
+  now?: () => Date;
+  /** Called once a mail is accepted (metrics). */
+  onSent?: (data: SendJobData, now: Date) => void;
+  /** Called on each failed attempt (metrics). */
+  onFailed?: (data: SendJobData, failure: 'permanent' | 'transient') => void;
+}
+
+export type SendOutcome =
+  | { status: 'sent'; response: string; rejected: string[] }
+  | { status: 'skipped'; reason: string };
+
+/** A permanent SMTP failure, as BullMQ must see it: UnrecoverableError with the original details. */
+export class PermanentSendError extends UnrecoverableError {
+  readonly code: string;
+  readonly responseCode: number | undefined;
+
+  constructor(cause: Error & { code?: string; responseCode?: number }) {
+    super(`TRIAGE_SMTP_PERMANENT: ${cause.message}`);
+    // BullMQ recognises the class by name as well as by instanceof.
+    this.name = 'UnrecoverableError';
+    this.code = cause.code ?? 'TRIAGE_SMTP_PERMANENT';
+    this.responseCode = cause.responseCode;
+    this.cause = cause;
+    if (cause.stack) this.stack = `${this.name}: ${this.message}\n${cause.stack.split('\n').slice(1).join('\n')}`;
+  }
+}
+
+export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<SendOutcome> {
+  const log = deps.logger.child({ component: 'router' });
+  const clock = deps.now ?? (() => new Date());
+  const limits = deps.rules.limits;
+
+  const skip = async (data: SendJobData, reason: string): Promise<SendOutcome> => {
+    const { mail } = data;
+    await deps.store.appendEvent(mail.caseId, {
+      kind: 'mail',
+      at: clock().toISOString(),
+      mailKind: mail.kind,
+      step: mail.step,
+      messageId: mail.messageId,
+      to: mail.to,
+      cc: mail.cc,
+      status: 'skipped',
+      detail: reason,
+    });
+    log.info({ caseId: mail.caseId, step: mail.step, kind: mail.kind, reason }, 'mail not sent');
+    return { status: 'skipped', reason };
+  };
+
+  const mailEvent = (data: SendJobData, at: string, status: 'sent' | 'failed', detail: string | null) =>
+    deps.store.appendEvent(data.mail.caseId, {
+      kind: 'mail',
+      at,
+      mailKind: data.mail.kind,
+      step: data.mail.step,
+      messageId: data.mail.messageId,
+      to: data.mail.to,
+      cc: data.mail.cc,
+      status,
+      detail: detail === null ? null : detail.slice(0, 300),
+    });
+
+  return async function route(data: SendJobData): Promise<SendOutcome> {
+    const { mail } = data;
+    const delivery: DeliveryRecord = (await deps.store.getDelivery(mail.messageId)) ?? {
+      caseId: mail.caseId,
+      step: mail.step,
+      delivered: [],
+      refused: [],
+      complete: false,
+      at: '',
+      response: '',
+    };
+    if (delivery.complete) {
+      log.debug({ caseId: mail.caseId, step: mail.step }, 'already sent');
+      return { status: 'skipped', reason: 'already sent' };
+    }
+    const now = clock();
+    // Reservations are per mail (Message-ID): a retry passes them again without counting twice.
+    if (mail.kind === 'identity_request') {
+      const reserved = await deps.store.reserveIdentityRequest(mail.caseId, mail.messageId, now, limits.identityRequestIntervalHours * 3_600_000);
+      if (!reserved.ok) return skip(data, reserved.reason);
+    }
+    if (mail.capAddress) {
+      const day = toLocalDate(now, deps.rules.ombudsman.timezone);
+      const reserved = await deps.store.reserveAutoReply(mail.capAddress, mail.messageId, day, limits.maxAutoRepliesPerAddressPerDay);
+      if (!reserved.ok) return skip(data, reserved.reason);
+    }
+
+    const attachments: AttachmentContent[] = [];
+    for (const ref of mail.attachments) {
+      const raw = await deps.store.getRaw(ref.hash);
+      if (!raw) throw new UnrecoverableError(`TRIAGE_REDIS: the original message ${ref.hash} is no longer in Redis`);
+      attachments.push({ filename: ref.filename, content: raw });
+    }
+
+    const done = new Set([...delivery.delivered, ...delivery.refused.map((r) => r.address)]);
+    const pending = [...new Set([...mail.to, ...mail.cc].map((a) => a.toLowerCase()))].filter((a) => !done.has(a));
+    const partialRetry = done.size > 0;
+
+    let accepted: string[] = [];
+    let rejections: RecipientError[] = [];
+    let response = '';
+    let thrown: (Error & { code?: string; responseCode?: number }) | null = null;
+    try {
+      const result = await deps.sender.send(mail, attachments, partialRetry ? pending : undefined);
+      accepted = result.accepted.map((a) => a.toLowerCase());
+      rejections = result.rejectedErrors;
+      response = result.response;
+    } catch (err) {
+      const e = err as Error & { code?: string; responseCode?: number; rejectedErrors?: unknown };
+      const perRecipient = recipientErrors(e.rejectedErrors);
+      if (perRecipient.length === 0) {
+        // The whole transaction failed (connection, auth, DATA refused): one verdict for the mail.
+        const failure = classifySendError(e);
+        log.warn({ caseId: mail.caseId, step: mail.step, kind: mail.kind, code: e.code, responseCode: e.responseCode, failure, err: e }, 'send failed');
+        deps.onFailed?.(data, failure);
+        if (failure === 'permanent') {
+          await mailEvent(data, now.toISOString(), 'failed', `${e.responseCode ?? e.code ?? 'error'}: ${e.message}`);
+          throw new PermanentSendError(e);
+        }
+        throw err;
+      }
+      rejections = perRecipient;
+      thrown = e;
+    }
+
+    // RFC 5321 §4.2.1 per recipient: 5yz refused for good, 4yz tried again later (only them).
+    const at = clock().toISOString();
+    const transient: RecipientError[] = [];
+    for (const r of rejections) {
+      if (classifySendError(r) === 'permanent') delivery.refused.push({ address: r.recipient, reason: `${r.responseCode ?? r.code ?? ''} ${r.message}`.trim() });
+      else transient.push(r);
+    }
+    delivery.delivered = [...new Set([...delivery.delivered, ...accepted])];
+    delivery.complete = transient.length === 0;
+    delivery.at = at;
+    delivery.response = response || delivery.response;
+    // Nobody got it: nothing to protect, so an operator's retry of the dead letter sends it again.
+    if (delivery.delivered.length > 0 || transient.length > 0) await deps.store.putDelivery(mail.messageId, delivery);
+
+    if (transient.length > 0) {
+      deps.onFailed?.(data, 'transient');
+      const first = transient[0] as RecipientError;
+      log.warn({ caseId: mail.caseId, step: mail.step, kind: mail.kind, responseCode: first.responseCode, deferred: transient.length, delivered: delivery.delivered.length }, 'recipients deferred');
+      throw Object.assign(new Error(`TRIAGE_SMTP_TRANSIENT: ${transient.length} recipient(s) deferred: ${first.message}`), {
+        code: first.code ?? 'TRIAGE_SMTP_TRANSIENT',
+        responseCode: first.responseCode,
+      });
+    }
+    if (delivery.delivered.length === 0) {
+      deps.onFailed?.(data, 'permanent');
+      const first = delivery.refused[0];
+      await mailEvent(data, at, 'failed', `refused: ${delivery.refused.map((r) => r.reason).join('; ')}`);
+      // The original error when nodemailer threw one (its stack, code and responseCode, habit 3).
+      const e =
+        thrown ??
+        Object.assign(new Error(`every recipient refused: ${first?.reason ?? ''}`), {
+          code: 'EENVELOPE',
+          responseCode: rejections.find((r) => r.responseCode)?.responseCode,
+        });
+      throw new PermanentSendError(e);
+    }
+    await mailEvent(data, at, 'sent', delivery.refused.length > 0 ? `refused for good: ${delivery.refused.map((r) => r.address).join(', ')}` : null);
+    deps.onSent?.(data, new Date(at));
+    log.info({ caseId: mail.caseId, step: mail.step, kind: mail.kind, refused: delivery.refused.length }, 'mail sent');
+    return { status: 'sent', response: delivery.response, rejected: delivery.refused.map((r) => r.address) };
+  };
+}

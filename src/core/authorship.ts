@@ -13,6 +13,13 @@ import { fold } from './text';
 
 export type Author = 'customer' | 'ours' | 'other' | 'unknown';
 
+interface Voice {
+  author: Author;
+  source: Segment['source'];
+}
+
+const UNKNOWN: Voice = { author: 'unknown', source: 'quoted' };
+
 export interface Segment {
   author: Author;
   /** `new`: the text written for this message; `quoted`: an earlier message carried along. */
@@ -43,12 +50,14 @@ export function splitAuthorship(message: ParsedMessage, rules: Rules): Authorshi
   const forwardMarkers = compilePatterns(vocabulary.forwardMarkers);
   const headerFields = compilePatterns(vocabulary.headerBlockFields);
   const footers = compilePatterns(vocabulary.footerMarkers);
+  const ownTemplates = compilePatterns(vocabulary.ownTemplateMarkers);
   const people = new PeopleOfMessage(message, rules);
 
   const lines = toLines(message.text);
-  const authorAt = new Map<number, Author>([[0, 'customer']]);
-  const pending = new Map<number, Author>();
-  let quotedFrom = Infinity; // index of the first structural line: everything after is `quoted`
+  // Who wrote the text at each quote depth, and whether it is new text or an earlier message.
+  const NEW: Voice = { author: 'customer', source: 'new' };
+  const authorAt = new Map<number, Voice>([[0, NEW]]);
+  const pending = new Map<number, Voice>();
   const segments: Segment[] = [];
   let previousDepth = 0;
 
@@ -62,7 +71,7 @@ export function splitAuthorship(message: ParsedMessage, rules: Rules): Authorshi
     const line = lines[i]!;
     const depth = line.depth;
     if (depth > previousDepth) {
-      for (let d = previousDepth + 1; d <= depth; d++) authorAt.set(d, pending.get(d - 1) ?? 'unknown');
+      for (let d = previousDepth + 1; d <= depth; d++) authorAt.set(d, pending.get(d - 1) ?? UNKNOWN);
     } else if (depth < previousDepth) {
       for (let d = depth + 1; d <= previousDepth; d++) authorAt.delete(d);
     }
@@ -75,28 +84,32 @@ export function splitAuthorship(message: ParsedMessage, rules: Rules): Authorshi
     const oneLine = trimmed !== '' && anyMatch(attribution, trimmed);
     const wrapped = !oneLine && twoLines && trimmed !== '' && /:\s*$/.test(twoLines) && anyMatch(attribution, twoLines);
     if (oneLine || wrapped) {
-      const who = people.roleOf(oneLine ? line.content : `${line.content} ${next!.content}`);
-      pending.set(depth, who);
-      // Apple Mail keeps the attribution at the depth of the text it introduces.
-      authorAt.set(depth, who);
+      const who: Voice = { author: people.roleOf(oneLine ? line.content : `${line.content} ${next!.content}`), source: 'quoted' };
       if (wrapped) i++;
-      quotedFrom = Math.min(quotedFrom, i);
+      pending.set(depth, who);
+      // Apple Mail keeps the attribution at the depth of the text it introduces; Gmail quotes it
+      // one level deeper, and the customer's reply may follow the quote at the attribution's depth.
+      if (nextContentDepth(lines, i + 1) <= depth) authorAt.set(depth, who);
       continue;
     }
     if (anyMatch(forwardMarkers, trimmed)) {
-      authorAt.set(depth, 'unknown');
-      quotedFrom = Math.min(quotedFrom, i);
+      authorAt.set(depth, UNKNOWN);
+      continue;
+    }
+    // Our own identity request pasted back without quote marks: from its marker line on, the
+    // text is ours and never supplies NOME or NIF (policy §6).
+    if (trimmed && anyMatch(ownTemplates, trimmed)) {
+      authorAt.set(depth, { author: 'ours', source: 'quoted' });
       continue;
     }
     const header = readHeaderBlock(lines, i, depth, headerFields);
     if (header) {
-      authorAt.set(depth, people.roleOf(header.from));
-      quotedFrom = Math.min(quotedFrom, i);
+      authorAt.set(depth, { author: people.roleOf(header.from), source: 'quoted' });
       i = header.end;
       continue;
     }
-    const source: Segment['source'] = depth === 0 && i < quotedFrom ? 'new' : 'quoted';
-    push(authorAt.get(depth) ?? 'unknown', source, line.content);
+    const voice = authorAt.get(depth) ?? UNKNOWN;
+    push(voice.author, voice.source, line.content);
   }
 
   for (const embedded of message.embedded) {
@@ -112,6 +125,12 @@ export function splitAuthorship(message: ParsedMessage, rules: Rules): Authorshi
     .join('\n\n')
     .trim();
   return { segments, newText, ownEarlierText };
+}
+
+/** Depth of the next line with any text, or -1 at the end. */
+function nextContentDepth(lines: Line[], from: number): number {
+  for (let j = from; j < lines.length; j++) if (lines[j]!.content.trim()) return lines[j]!.depth;
+  return -1;
 }
 
 function toLines(text: string): Line[] {
@@ -182,9 +201,10 @@ class PeopleOfMessage {
   roleOf(text: string): Author {
     const address = EMAIL.exec(text)?.[0]?.toLowerCase();
     if (address) return this.roleOfEmail(address);
-    const name = normaliseName(text);
-    if (this.customerName.length > 2 && name.includes(this.customerName)) return 'customer';
-    if (this.ourNames.some((n) => name.includes(n))) return 'ours';
+    const name = ` ${normaliseName(text)} `;
+    // Whole words only: the customer "Ana" is not "Mariana Lopes".
+    if (this.customerName.length > 2 && name.includes(` ${this.customerName} `)) return 'customer';
+    if (this.ourNames.some((n) => name.includes(` ${n} `))) return 'ours';
     return 'unknown';
   }
 

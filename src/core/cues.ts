@@ -55,8 +55,23 @@ export function toUnits(text: string): TextUnits {
     .split(/\n\s*\n/)
     .map((p) => p.replace(/\s*\n\s*/g, ' ').trim())
     .filter(Boolean);
-  const sentences = paragraphs.flatMap((p) => splitSentences(p));
+  const sentences = joinListItems(paragraphs.flatMap((p) => splitSentences(p)));
   return { sentences, paragraphs, message: paragraphs.join('\n') };
+}
+
+const LIST_ITEM = /^(?:[-•*]|\d{1,2}[).]|[a-e]\))\s/;
+
+/**
+ * "Preciso de duas coisas:" followed by "- a declaração", "- a fatura": each item is read with
+ * its lead sentence, so a request verb in the lead reaches every item.
+ */
+function joinListItems(sentences: string[]): string[] {
+  let lead: string | null = null;
+  return sentences.map((sentence) => {
+    if (lead !== null && LIST_ITEM.test(sentence)) return `${lead} ${sentence}`;
+    lead = sentence.endsWith(':') ? sentence : null;
+    return sentence;
+  });
 }
 
 /** Sentences end at . ! ? (kept) followed by a space, and at bullet or numbered-list starts. */

@@ -3,7 +3,7 @@ import { splitAuthorship } from './authorship';
 import { toUnits } from './cues';
 import { findNif, type NifFinding } from './identity/find-nif';
 import { findNome } from './identity/find-nome';
-import { detectLanguage } from './language';
+import { commonWords, detectLanguage } from './language';
 import { detectMachineMail } from './machine-mail';
 import { classifyTopics, type TopicOutcome } from './topics';
 import type { CaseState, Category, Decision, Evidence, Identity, IdentityField, ParsedMessage, Route, Rules } from './types';
@@ -41,7 +41,7 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
   // §1: only the customer's own words count.
   const words = splitAuthorship(message, rules);
   const ownText = words.newText || words.ownEarlierText;
-  const language = ownText ? detectLanguage(ownText, rules) : (caseState?.language ?? 'pt');
+  const language = detectLanguage(ownText, rules) ?? caseState?.language ?? 'pt';
 
   let topics = classifyTopics(toUnits(words.newText), rules);
   let topicsFromEarlier = false;
@@ -60,7 +60,8 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
 
   // §2: identity from the customer's words, then what the case already knows.
   const nifFinding = pickNif(findNif(words.newText, rules.nif), findNif(words.ownEarlierText, rules.nif));
-  const nomeFinding = findNome(words.newText, rules.nome) ?? findNome(words.ownEarlierText, rules.nome);
+  const stopWords = commonWords(rules).all;
+  const nomeFinding = findNome(words.newText, rules.nome, stopWords) ?? findNome(words.ownEarlierText, rules.nome, stopWords);
   const identity = mergeIdentity(
     {
       nome: nomeFinding?.nome ?? null,
@@ -73,12 +74,19 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
   if (!identity.nome) missing.push('nome');
   if (!identity.nif || !identity.nifValid) missing.push('nif');
 
-  const { categories, manifestation, continued } = withCase(topics, caseState);
+  const withCaseState = withCase(topics, caseState);
+  const { manifestation, continued } = withCaseState;
+  // A route an operator switched off sends its messages to review (config/routing.yaml).
+  const disabled = withCaseState.categories.filter((c) => !rules.routes[c].enabled);
+  const categories = withCaseState.categories.filter((c) => rules.routes[c].enabled);
   const reasons = buildReasons(topics.evidence, topicsFromEarlier, continued, caseState, nomeFinding?.evidence, nifFinding);
 
   const common = { messageId: message.messageId, identity, missing, language };
   if (message.size > rules.limits.maxMessageBytes) {
     return review(common, `message of ${message.size} bytes is over the ${rules.limits.maxMessageBytes}-byte limit`, reasons);
+  }
+  if (categories.length === 0 && disabled.length > 0) {
+    return review(common, `the ${disabled.join(', ')} route is switched off in the configuration`, reasons);
   }
   if (categories.length === 0) {
     const why = message.problems.length > 0 && !ownText

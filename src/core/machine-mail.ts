@@ -63,6 +63,14 @@ function ownMail(message: ParsedMessage, c: Compiled): string | null {
     const from = message.from?.address ?? '';
     if (from && c.inboxAddresses.has(from)) return `sent from our own inbox ${from}`;
   }
+  // X-Loop names the mailbox that already handled the message: naming the very address it was
+  // delivered to (our inbox) means it has come round again, whether or not the inbox is configured.
+  const recipients = new Set([...message.to, ...message.cc].map((a) => a.address).filter(Boolean));
+  for (const value of headerValues(message, 'x-loop')) {
+    for (const address of addressesIn(value)) {
+      if (recipients.has(address)) return `X-Loop: ${address} (the address it was sent to)`;
+    }
+  }
   return null;
 }
 

@@ -4,7 +4,11 @@
 
 /** Lower-case and strip diacritics (NFD, combining marks removed): "Resposta Automática" → "resposta automatica". */
 export function fold(text: string): string {
-  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[ªº°]/g, (c) => (c === 'ª' ? 'a' : 'o'));
 }
 
 /**

@@ -14,16 +14,25 @@ export interface NomeFinding {
 
 type NomeRules = Rules['nome'];
 
-const NAME_WORD = /^(?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]{2,}(?:['’-][A-ZÀ-ÖØ-Þ]+)*)$/u;
+const NAME_WORD = /^(?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]['’][A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ]+(?:-[A-Za-zÀ-ÖØ-öø-ÿ]+)*|[dD]['’][A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+|[A-ZÀ-ÖØ-Þ]{2,}(?:['’-][A-ZÀ-ÖØ-Þ]+)*)$/u;
+const ALL_CAPS = /^[A-ZÀ-ÖØ-Þ'’-]+$/u;
+/** A lower-case word, accepted only right after a label ("Nome completo: joana ribeiro"). */
+const LOWER_WORD = /^[a-zà-öø-ÿ]+(?:['’-][a-zà-öø-ÿ]+)*$/u;
 const CONNECTORS = new Set(['de', 'da', 'do', 'dos', 'das', 'e', "d'", 'del', 'van', 'von', 'di', 'DE', 'DA', 'DO', 'DOS', 'DAS', 'E']);
-const TITLES = /^(?:d\.|dª|dr\.?|dra\.?|sr\.?|sra\.?|eng\.?|enga\.?|engª|prof\.?|profª|mr\.?|mrs\.?|ms\.?|dona)$/i;
+const TITLES = /^(?:d\.?[ªº]?|dr\.?[ªº]?|dra\.?|sr\.?[ªº]?|sra\.?|eng\.?[ªº]?|enga\.?|prof\.?[ªº]?|profa\.?|doutor[a]?|mr\.?|mrs\.?|ms\.?|miss|dona|dom)$/i;
+/** Most words a name written in capitals runs to before it is more likely the sentence going on. */
+const MAX_CAPS_NAME_WORDS = 4;
 const MAX_NAME_WORDS = 7;
 
-export function findNome(text: string, rules: NomeRules): NomeFinding | null {
+/**
+ * `commonWords` (folded function words of the customers' languages) keep a lower-case sentence
+ * after a label ("Nome: está errado no atestado") from being read as a name.
+ */
+export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySet<string> = new Set()): NomeFinding | null {
   if (!text.trim()) return null;
   const lines = text.split('\n');
   return (
-    findAfter(lines, compilePatterns(rules.labels), rules, 'label') ??
+    findAfter(lines, compilePatterns(rules.labels), rules, 'label', commonWords) ??
     findAfter(lines, compilePatterns(rules.onBehalf), rules, 'written on behalf of') ??
     findAfter(lines, compilePatterns(rules.sentences), rules, 'sentence') ??
     findBesideNif(lines, rules) ??
@@ -32,19 +41,37 @@ export function findNome(text: string, rules: NomeRules): NomeFinding | null {
 }
 
 /** A name right after one of the patterns (label, "chamo-me", "sou filha da utente"…). */
-function findAfter(lines: string[], patterns: RegExp[], rules: NomeRules, how: string): NomeFinding | null {
+function findAfter(
+  lines: string[],
+  patterns: RegExp[],
+  rules: NomeRules,
+  how: string,
+  lenientStopWords: ReadonlySet<string> | null = null,
+): NomeFinding | null {
+  const global = globalPatterns(patterns);
   for (const line of lines) {
+    if (!line.trim()) continue;
     const folded = fold(line);
     if (folded.length !== line.length) continue;
-    for (const re of patterns) {
-      const global = new RegExp(re.source, 'gmu');
-      for (const m of folded.matchAll(global)) {
-        const name = readName(line.slice((m.index ?? 0) + m[0].length), rules);
-        if (name) return { nome: name, evidence: `${how}: "${line.trim().slice(0, 80)}"` };
+    for (const re of global) {
+      re.lastIndex = 0;
+      for (const m of folded.matchAll(re)) {
+        const name = readName(line.slice((m.index ?? 0) + m[0].length), rules, lenientStopWords);
+        if (name) return { nome: name, evidence: how };
       }
     }
   }
   return null;
+}
+
+const globalCache = new WeakMap<RegExp[], RegExp[]>();
+function globalPatterns(patterns: RegExp[]): RegExp[] {
+  let global = globalCache.get(patterns);
+  if (!global) {
+    global = patterns.map((re) => new RegExp(re.source, 'gmu'));
+    globalCache.set(patterns, global);
+  }
+  return global;
 }
 
 /** A line that is a name, next to a line (or ending in a part) that gives the NIF. */
@@ -57,11 +84,11 @@ function findBesideNif(lines: string[], rules: NomeRules): NomeFinding | null {
       // "… o tratamento todo? Olga Maria Ferreira, NIF 239177223": the words after the last sentence end.
       const lastPart = inline[1]!.split(/[.!?:]\s+/).pop() ?? '';
       const name = wholeLineName(lastPart, rules);
-      if (name) return { nome: name, evidence: `beside the NIF: "${line.trim().slice(0, 80)}"` };
+      if (name) return { nome: name, evidence: 'the name beside the NIF' };
     }
     if (!nifLine(lines[i + 1])) continue;
     const name = wholeLineName(line, rules);
-    if (name) return { nome: name, evidence: `beside the NIF: "${line.trim()}"` };
+    if (name) return { nome: name, evidence: 'the name beside the NIF' };
   }
   return null;
 }
@@ -78,19 +105,33 @@ function findSignature(lines: string[], rules: NomeRules): NomeFinding | null {
     // "Cumprimentos, Ana Martins" on one line.
     const sameLine = /^[^,]+,\s*(.+)$/.exec(lines[lastSignOff]!.trim());
     const inline = sameLine ? wholeLineName(sameLine[1]!, rules) : null;
-    if (inline) return { nome: inline, evidence: `signature: "${lines[lastSignOff]!.trim()}"` };
-    for (let i = lastSignOff + 1; i < lines.length && i <= lastSignOff + 4; i++) {
-      const name = wholeLineName(lines[i]!, rules);
-      if (name) return { nome: name, evidence: `signature: "${lines[i]!.trim()}"` };
+    if (inline) return { nome: inline, evidence: 'the signature' };
+    // The signature is the first person's line after the closing formula. A one-word signature
+    // ends the search (the role or department below it is not a name); a line naming no person
+    // ("A Direção") is passed over.
+    let seen = 0;
+    for (let i = lastSignOff + 1; i < lines.length && seen < 3; i++) {
+      const line = lines[i]!.trim();
+      if (!line) continue;
+      seen++;
+      const name = wholeLineName(line, rules);
+      if (name) return { nome: name, evidence: 'the signature' };
+      if (isSingleName(line, rules)) return null;
     }
     return null;
   }
   const nonEmpty = lines.map((l, i) => ({ l, i })).filter(({ l }) => l.trim());
   for (const { l } of nonEmpty.slice(-4).reverse()) {
     const name = wholeLineName(l, rules);
-    if (name) return { nome: name, evidence: `signature: "${l.trim()}"` };
+    if (name) return { nome: name, evidence: 'the signature' };
   }
   return null;
+}
+
+/** A line that is one name-like word ("Joana", "Tom,"): a first-name-only signature. */
+function isSingleName(line: string, rules: NomeRules): boolean {
+  const word = stripTitles(line).replace(/[,;:.!]+$/, '').trim();
+  return !/\s/.test(word) && NAME_WORD.test(word) && !notNameWords(rules).has(fold(word));
 }
 
 /** The line is a person's name and nothing else (a title before, a role in parentheses after). */
@@ -106,22 +147,36 @@ function wholeLineName(line: string, rules: NomeRules): string | null {
   return name && normaliseSpaces(name) === normaliseSpaces(stripTitles(cleaned)) ? name : null;
 }
 
-/** Reads a name from the start of `text`: capitalised words and connectors, two words at least. */
-function readName(text: string, rules: NomeRules): string | null {
+/**
+ * Reads a name from the start of `text`: capitalised words and connectors, two words at least.
+ * After a label (`lenientStopWords` given) lower-case words count too, unless one is a common word.
+ */
+function readName(text: string, rules: NomeRules, lenientStopWords: ReadonlySet<string> | null = null): string | null {
+  const lenient = lenientStopWords !== null;
   const notName = notNameWords(rules);
   const tokens = stripTitles(text.trim()).split(/\s+/);
   const words: string[] = [];
+  let capitals = 0;
   for (const raw of tokens) {
     const token = raw.replace(/[,;:.!?)]+$/, '');
     const ended = token !== raw;
-    if (NAME_WORD.test(token) && !notName.has(fold(token))) words.push(token);
-    else if (CONNECTORS.has(token) && words.length > 0) words.push(token);
-    else break;
+    const folded = fold(token);
+    if (CONNECTORS.has(token) && words.length > 0) {
+      // In capitals "E" is far more often "and" than part of a name.
+      if (token === 'E' && capitals > 0) break;
+      words.push(token);
+    } else if ((NAME_WORD.test(token) || (lenient && LOWER_WORD.test(token))) && !notName.has(folded)) {
+      if (ALL_CAPS.test(token) && token.length > 1) capitals++;
+      if (capitals > MAX_CAPS_NAME_WORDS) break;
+      words.push(token);
+    } else break;
     if (ended || words.length >= MAX_NAME_WORDS) break;
   }
   while (words.length > 0 && CONNECTORS.has(words[words.length - 1]!)) words.pop();
   const real = words.filter((w) => !CONNECTORS.has(w));
   if (real.length < 2) return null;
+  // A lenient read must still look like a name: no common word of the language.
+  if (lenient && real.some((w) => notName.has(fold(w)) || (w === w.toLowerCase() && lenientStopWords!.has(fold(w))))) return null;
   return words.join(' ');
 }
 

@@ -347,7 +347,7 @@ describe('decide', () => {
   // BUG: the clinical evidence is withheld, but the NOME evidence quotes the whole line the name
   // was found in (up to 80 characters): "chamo-me Ana Martins e sou alérgica à penicilina, mas a
   // médica receit…" ends up in the reasons (printed by `triage explain`, shown to agents).
-  it.skip('when the name is given in a sentence with clinical content, then the reasons still withhold the clinical words', async () => {
+  it('when the name is given in a sentence with clinical content, then the reasons still withhold the clinical words', async () => {
     const decision = await decideFixture('clinical-name-in-sentence.eml');
     expect(decision.routes.map((r) => r.category)).toEqual(['clinical']);
     const reasons = fold(decision.reasons.join('\n'));
@@ -356,7 +356,7 @@ describe('decide', () => {
 
   // BUG: RouteSchema documents `enabled: false` as "turns the route off; its messages go to
   // review", but decide() never reads `enabled`: the message is forwarded to the disabled route.
-  it.skip('when a category\'s route is disabled in config, then its message goes to review', async () => {
+  it('when a category\'s route is disabled in config, then its message goes to review', async () => {
     const disabled: Rules = { ...rules, routes: { ...rules.routes, invoice: { ...rules.routes.invoice, enabled: false } } };
     const decision = await decideFixture('invoice-complete.eml', undefined, disabled);
     expect(decision.action).toBe('review');
@@ -367,7 +367,7 @@ describe('decide', () => {
   // only "John Smith / 215673018" (no words of either language) gets `pt`, and the classifier
   // stores it on the case: the release acknowledgement and every later relay go out in
   // Portuguese. With no language signal the case's language should stand.
-  it.skip('when an English case gets an answer with only name and NIF, then the language stays en', async () => {
+  it('when an English case gets an answer with only name and NIF, then the language stays en', async () => {
     const decision = await decideFixture('reply-en-identity-only.eml', caseOf({ categories: ['technical'], language: 'en' }));
     expect(decision.language).toBe('en');
   });

@@ -79,10 +79,13 @@ export function splitAuthorship(message: ParsedMessage, rules: Rules): Authorshi
     const trimmed = line.folded.trim();
 
     // "Em …, Nome <email> escreveu:" on one line or wrapped onto the next line of the same depth.
+    // An attribution ends with a colon, on this line or wrapped onto the next: only such lines
+    // are worth the patterns (most lines of a long message are not).
     const next = lines[i + 1];
-    const twoLines = next && next.depth === depth ? `${trimmed} ${next.folded.trim()}` : null;
-    const oneLine = trimmed !== '' && anyMatch(attribution, trimmed);
-    const wrapped = !oneLine && twoLines && trimmed !== '' && /:\s*$/.test(twoLines) && anyMatch(attribution, twoLines);
+    const nextTrimmed = next && next.depth === depth ? next.folded.trim() : '';
+    const oneLine = trimmed.endsWith(':') && anyMatch(attribution, trimmed);
+    const wrapped =
+      !oneLine && trimmed !== '' && nextTrimmed.endsWith(':') && anyMatch(attribution, `${trimmed} ${nextTrimmed}`);
     if (oneLine || wrapped) {
       const who: Voice = { author: people.roleOf(oneLine ? line.content : `${line.content} ${next!.content}`), source: 'quoted' };
       if (wrapped) i++;

@@ -4,11 +4,26 @@
 
 /** Lower-case and strip diacritics (NFD, combining marks removed): "Resposta Automática" → "resposta automatica". */
 export function fold(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[ªº°]/g, (c) => (c === 'ª' ? 'a' : 'o'));
+  // Plain ASCII has no accents to strip: lower-casing is all (most lines of most messages).
+  if (ASCII.test(text)) return text.toLowerCase();
+  // Only Latin letters with diacritics (and ª º °) change; each is folded once and cached, so
+  // long texts in other scripts are not normalised character by character.
+  let out = text.toLowerCase().replace(LATIN_WITH_MARKS, foldLatinChar);
+  if (COMBINING_MARK.test(out)) out = out.normalize('NFD').replace(COMBINING_MARKS, '');
+  return out;
+}
+
+const LATIN_WITH_MARKS = /[\u00aa\u00b0\u00ba\u00c0-\u024f\u1e00-\u1eff]/g;
+const COMBINING_MARKS = /[\u0300-\u036f]/g;
+const latinCache = new Map<string, string>();
+
+function foldLatinChar(c: string): string {
+  let folded = latinCache.get(c);
+  if (folded === undefined) {
+    folded = c === 'ª' ? 'a' : c === 'º' || c === '°' ? 'o' : c.normalize('NFD').replace(COMBINING_MARKS, '');
+    latinCache.set(c, folded);
+  }
+  return folded;
 }
 
 /**
@@ -30,3 +45,4 @@ export function foldKeepingOffsets(text: string): string {
 }
 
 const COMBINING_MARK = /[\u0300-\u036f]/;
+const ASCII = /^[\x00-\x7f]*$/;

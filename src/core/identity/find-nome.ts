@@ -31,10 +31,11 @@ const MAX_NAME_WORDS = 7;
 export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySet<string> = new Set()): NomeFinding | null {
   if (!text.trim()) return null;
   const lines = text.split('\n');
+  const folded = lines.map(fold);
   return (
-    findAfter(lines, compilePatterns(rules.labels), rules, 'label', commonWords) ??
-    findAfter(lines, compilePatterns(rules.onBehalf), rules, 'written on behalf of') ??
-    findAfter(lines, compilePatterns(rules.sentences), rules, 'sentence') ??
+    findAfter(lines, folded, compilePatterns(rules.labels), rules, 'label', commonWords) ??
+    findAfter(lines, folded, compilePatterns(rules.onBehalf), rules, 'written on behalf of') ??
+    findAfter(lines, folded, compilePatterns(rules.sentences), rules, 'sentence') ??
     findBesideNif(lines, rules) ??
     findSignature(lines, rules)
   );
@@ -43,16 +44,18 @@ export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySe
 /** A name right after one of the patterns (label, "chamo-me", "sou filha da utente"…). */
 function findAfter(
   lines: string[],
+  foldedLines: string[],
   patterns: RegExp[],
   rules: NomeRules,
   how: string,
   lenientStopWords: ReadonlySet<string> | null = null,
 ): NomeFinding | null {
   const global = globalPatterns(patterns);
-  for (const line of lines) {
-    if (!line.trim()) continue;
-    const folded = fold(line);
-    if (folded.length !== line.length) continue;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const folded = foldedLines[i]!;
+    // Every pattern needs Latin letters; lines in other scripts are passed over cheaply.
+    if (!HAS_LATIN.test(folded) || folded.length !== line.length) continue;
     for (const re of global) {
       re.lastIndex = 0;
       for (const m of folded.matchAll(re)) {
@@ -63,6 +66,8 @@ function findAfter(
   }
   return null;
 }
+
+const HAS_LATIN = /[a-z]/;
 
 const globalCache = new WeakMap<RegExp[], RegExp[]>();
 function globalPatterns(patterns: RegExp[]): RegExp[] {

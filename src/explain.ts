@@ -2,6 +2,8 @@ import { parseMessage } from './adapters/mime';
 import { decide } from './core';
 import type { Decision, Rules } from './core';
 
+const OVERSIZED_HEAD_BYTES = 256 * 1024;
+
 /** One line of `triage explain --json` (policy §6). */
 export interface ExplainLine {
   file: string;
@@ -25,10 +27,12 @@ export interface ExplainLine {
  */
 export async function explainMessage(raw: Buffer, rules: Rules, file: string, now: Date = new Date()): Promise<ExplainLine> {
   try {
-    if (raw.length > rules.limits.maxMessageBytes) {
-      return reviewLine(file, `message of ${raw.length} bytes is over the ${rules.limits.maxMessageBytes}-byte limit`);
-    }
-    const message = await parseMessage(raw);
+    // An over-size message is read only as far as its headers and first part, so the agent still
+    // sees its Message-ID; decide() sends it to review for its size.
+    const oversized = raw.length > rules.limits.maxMessageBytes;
+    const message = oversized
+      ? { ...(await parseMessage(raw.subarray(0, OVERSIZED_HEAD_BYTES))), size: raw.length }
+      : await parseMessage(raw);
     return toLine(file, decide(message, undefined, rules, now));
   } catch (err) {
     return reviewLine(file, `could not be decided: ${(err as Error).message}`);

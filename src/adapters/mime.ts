@@ -20,9 +20,10 @@ import { htmlToText } from './html-text';
  * - Attachments are listed (name, type, size), not kept; an attached message/rfc822 is parsed one
  *   level down into `embedded`. A message forwarded inline stays in `text`.
  */
-export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
+export async function parseMessage(input: Buffer): Promise<ParsedMessage> {
   const problems: string[] = [];
-  if (raw.length === 0) problems.push('empty message');
+  if (input.length === 0) problems.push('empty message');
+  const raw = withCrlfLineEnds(input, problems);
   try {
     const mail = await readMail(raw, problems, true);
     const embedded: EmbeddedMessage[] = [];
@@ -43,6 +44,23 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
     problems.push(`message could not be parsed, raw bytes read as text: ${describe(err)}`);
     return toParsedMessage(raw, bytesAsText(raw), [], problems);
   }
+}
+
+/**
+ * Old Mac-style mail ends its lines with a bare CR, which MIME parsers read as one endless
+ * header line. When bare CRs outnumber LFs in the head of the message, they become CRLF.
+ */
+function withCrlfLineEnds(raw: Buffer, problems: string[]): Buffer {
+  const head = raw.subarray(0, Math.min(raw.length, 64 * 1024));
+  let bareCr = 0;
+  let lf = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] === 0x0a) lf++;
+    else if (head[i] === 0x0d && head[i + 1] !== 0x0a) bareCr++;
+  }
+  if (bareCr === 0 || bareCr <= lf) return raw;
+  problems.push('lines end with a bare CR: read as CRLF');
+  return Buffer.from(raw.toString('latin1').replace(/\r(?!\n)/g, '\r\n'), 'latin1');
 }
 
 /** Attached messages parsed into `embedded`; more are still listed as attachments. */
@@ -653,4 +671,32 @@ function describe(err: unknown): string {
   const error = err as { code?: unknown; message?: unknown } | null;
   const code = typeof error?.code === 'string' ? `${error.code}: ` : '';
   return `${code}${typeof error?.message === 'string' ? error.message : String(err)}`;
+}
+
+/** A file carried by a message, with its bytes (the relay of a team's answer sends them on). */
+export interface CarriedFile {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
+/**
+ * The files attached to a message (a PDF, an image sent as an attachment), in order: attached
+ * messages (message/*, e.g. our forward sent back) and inline parts of the body (signature logos)
+ * are left out. Never throws: a message that cannot be read carries no files.
+ */
+export async function extractFiles(raw: Buffer): Promise<CarriedFile[]> {
+  try {
+    const { simpleParser } = await import('mailparser');
+    const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+    return mail.attachments
+      .filter((a) => {
+        const type = (a.contentType || '').toLowerCase();
+        if (type.startsWith('message/') || a.related) return false;
+        return a.contentDisposition === 'attachment' || (a.contentDisposition !== 'inline' && !!a.filename);
+      })
+      .map((a, i) => ({ filename: a.filename || `anexo-${i + 1}`, contentType: (a.contentType || 'application/octet-stream').toLowerCase(), content: a.content }));
+  } catch {
+    return [];
+  }
 }

@@ -6,22 +6,10 @@ import { z } from 'zod';
  * Every type the rest of the code uses is inferred from here, never written twice.
  */
 
-export const CATEGORIES = [
-  'documents',
-  'policy',
-  'technical',
-  'refund',
-  'invoice',
-  'clinical',
-  'ombudsman',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
+import { CATEGORIES, LANGUAGES, MANIFESTATIONS, type Category } from '../core/categories';
 
-export const MANIFESTATIONS = ['reclamacao', 'denuncia', 'sugestao', 'elogio', 'informacao'] as const;
-export type Manifestation = (typeof MANIFESTATIONS)[number];
-
-export const LANGUAGES = ['pt', 'en'] as const;
-export type Language = (typeof LANGUAGES)[number];
+export { CATEGORIES, LANGUAGES, MANIFESTATIONS };
+export type { Category, Language, Manifestation } from '../core/categories';
 
 const email = z.string().trim().toLowerCase().pipe(z.email());
 
@@ -87,6 +75,11 @@ export const TEXT_KEYS = [
   'label_message', 'label_attachments', 'label_original', 'label_none',
   'category_documents', 'category_policy', 'category_technical', 'category_refund', 'category_invoice',
   'category_clinical', 'category_ombudsman',
+  // The second instance (policy §4): state notices to the customer, the deadline reminder to the team.
+  'ombudsman_state_changed', 'ombudsman_deadline', 'ombudsman_complex',
+  'ombudsman_state_received', 'ombudsman_state_in_analysis', 'ombudsman_state_answered', 'ombudsman_state_closed',
+  'ombudsman_note_received', 'ombudsman_note_in_analysis', 'ombudsman_note_answered', 'ombudsman_note_closed',
+  'reminder_subject', 'reminder_intro', 'label_state', 'label_complex',
 ] as const;
 export type TextKey = (typeof TEXT_KEYS)[number];
 

@@ -1,4 +1,4 @@
-import { CATEGORIES } from '../config/schema';
+import { CATEGORIES } from './categories';
 import { splitAuthorship } from './authorship';
 import { toUnits } from './cues';
 import { findNif, type NifFinding } from './identity/find-nif';

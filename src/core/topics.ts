@@ -1,4 +1,4 @@
-import { CATEGORIES, type Category, type Manifestation } from '../config/schema';
+import { CATEGORIES, type Category, type Manifestation } from './categories';
 import type { Evidence, Rules } from './types';
 import { compileCues, compilePatterns, matchCues, type TextUnits } from './cues';
 

@@ -1,4 +1,5 @@
-import type { Category, Language, Manifestation, Rules } from '../config/schema';
+import type { Rules } from '../config/schema';
+import type { Category, Language, Manifestation } from './categories';
 import type { ParsedMessage } from './message';
 
 export type { Category, Language, Manifestation, Rules, ParsedMessage };

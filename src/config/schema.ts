@@ -184,6 +184,16 @@ export const RulesSchema = z
         signOffs: patterns,
         /** Words that are never part of a person's name (role lines, greetings). */
         notNameWords: z.array(z.string()),
+        /**
+         * Family words ("Mãe do Rodrigo"): not a name when they open the line; inside a name
+         * ("Olivia Mae Harris") they are read as written.
+         */
+        relationWords: z.array(z.string()).default([]),
+        /**
+         * Someone says they write for the patient ("escrevo pela minha avó"): the writer's own
+         * signature is then never NOME, even when the patient's full name is not given.
+         */
+        onBehalfDeclarations: patterns.default([]),
       })
       .strict(),
     authorship: z
@@ -205,6 +215,8 @@ export const RulesSchema = z
         /** Common English words; enough of them make the customer's text `en`. */
         englishWords: z.array(z.string()),
         portugueseWords: z.array(z.string()),
+        /** SMS-style abbreviations read in full before topics are matched ("n" → "nao", "pf" → "por favor"). */
+        abbreviations: z.record(z.string(), z.string()).default({}),
       })
       .strict(),
     machineMail: z

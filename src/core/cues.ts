@@ -49,14 +49,30 @@ export interface TextUnits {
   message: string;
 }
 
-export function toUnits(text: string): TextUnits {
-  const folded = fold(text);
+/**
+ * `abbreviations` (folded, whole words) are written in full first: "n me aparece o botao p
+ * confirmar" is read as "nao me aparece o botao para confirmar".
+ */
+export function toUnits(text: string, abbreviations: Readonly<Record<string, string>> = {}): TextUnits {
+  const folded = expandAbbreviations(fold(text), abbreviations);
   const paragraphs = folded
     .split(/\n\s*\n/)
     .map((p) => p.replace(/\s*\n\s*/g, ' ').trim())
     .filter(Boolean);
   const sentences = joinListItems(paragraphs.flatMap((p) => splitSentences(p)));
   return { sentences, paragraphs, message: paragraphs.join('\n') };
+}
+
+const abbreviationPatterns = new WeakMap<object, RegExp | null>();
+
+function expandAbbreviations(folded: string, abbreviations: Readonly<Record<string, string>>): string {
+  let re = abbreviationPatterns.get(abbreviations);
+  if (re === undefined) {
+    const words = Object.keys(abbreviations).map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    re = words.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(${words.join('|')})(?![\\p{L}\\p{N}])`, 'gu') : null;
+    abbreviationPatterns.set(abbreviations, re);
+  }
+  return re ? folded.replace(re, (word) => abbreviations[word] ?? word) : folded;
 }
 
 const LIST_ITEM = /^(?:[-•*]|\d{1,2}[).]|[a-e]\))\s/;

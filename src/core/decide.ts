@@ -43,10 +43,10 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
   const ownText = words.newText || words.ownEarlierText;
   const language = detectLanguage(ownText, rules) ?? caseState?.language ?? 'pt';
 
-  let topics = classifyTopics(toUnits(words.newText), rules);
+  let topics = classifyTopics(toUnits(words.newText, rules.language.abbreviations), rules);
   let topicsFromEarlier = false;
   if (topics.categories.length === 0 && words.ownEarlierText) {
-    const earlier = classifyTopics(toUnits(words.ownEarlierText), rules);
+    const earlier = classifyTopics(toUnits(words.ownEarlierText, rules.language.abbreviations), rules);
     if (earlier.categories.length > 0) {
       topics = earlier;
       topicsFromEarlier = true;
@@ -55,7 +55,7 @@ export function decide(message: ParsedMessage, caseState: CaseState | undefined,
   // The subject of a new message is the customer's words too; a reply's or a forward's subject
   // is an old thread's title and decides nothing (policy §1).
   if (topics.categories.length === 0 && message.subject && !isReplyOrForward(message.subject)) {
-    topics = classifyTopics(toUnits(`${message.subject}\n\n${words.newText}`), rules);
+    topics = classifyTopics(toUnits(`${message.subject}\n\n${words.newText}`, rules.language.abbreviations), rules);
   }
 
   // §2: identity from the customer's words, then what the case already knows.

@@ -37,8 +37,14 @@ export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySe
     findAfter(lines, folded, compilePatterns(rules.onBehalf), rules, 'written on behalf of') ??
     findAfter(lines, folded, compilePatterns(rules.sentences), rules, 'sentence') ??
     findBesideNif(lines, rules) ??
-    findSignature(lines, rules)
+    // Someone writing for the patient signs with their own name, which is never NOME.
+    (writesOnBehalf(folded, rules) ? null : findSignature(lines, rules))
   );
+}
+
+function writesOnBehalf(foldedLines: string[], rules: NomeRules): boolean {
+  const declarations = compilePatterns(rules.onBehalfDeclarations);
+  return declarations.length > 0 && foldedLines.some((line) => anyMatch(declarations, line) !== null);
 }
 
 /** A name right after one of the patterns (label, "chamo-me", "sou filha da utente"…). */
@@ -136,7 +142,7 @@ function findSignature(lines: string[], rules: NomeRules): NomeFinding | null {
 /** A line that is one name-like word ("Joana", "Tom,"): a first-name-only signature. */
 function isSingleName(line: string, rules: NomeRules): boolean {
   const word = stripTitles(line).replace(/[,;:.!]+$/, '').trim();
-  return !/\s/.test(word) && NAME_WORD.test(word) && !notNameWords(rules).has(fold(word));
+  return !/\s/.test(word) && NAME_WORD.test(word) && !notNameWords(rules).has(fold(word)) && !relationWords(rules).has(fold(word));
 }
 
 /** The line is a person's name and nothing else (a title before, a role in parentheses after). */
@@ -170,7 +176,11 @@ function readName(text: string, rules: NomeRules, lenientStopWords: ReadonlySet<
       // In capitals "E" is far more often "and" than part of a name.
       if (token === 'E' && capitals > 0) break;
       words.push(token);
-    } else if ((NAME_WORD.test(token) || (lenient && LOWER_WORD.test(token))) && !notName.has(folded)) {
+    } else if (
+      (NAME_WORD.test(token) || (lenient && LOWER_WORD.test(token))) &&
+      !notName.has(folded) &&
+      !(words.length === 0 && relationWords(rules).has(folded))
+    ) {
       if (ALL_CAPS.test(token) && token.length > 1) capitals++;
       if (capitals > MAX_CAPS_NAME_WORDS) break;
       words.push(token);
@@ -193,6 +203,16 @@ function stripTitles(text: string): string {
 
 function normaliseSpaces(text: string): string {
   return text.replace(/[,;:.!?]+$/, '').replace(/\s+/g, ' ').trim();
+}
+
+const relationCache = new WeakMap<readonly string[], Set<string>>();
+function relationWords(rules: NomeRules): Set<string> {
+  let set = relationCache.get(rules.relationWords);
+  if (!set) {
+    set = new Set(rules.relationWords.map((w) => fold(w)));
+    relationCache.set(rules.relationWords, set);
+  }
+  return set;
 }
 
 const notNameCache = new WeakMap<readonly string[], Set<string>>();

@@ -172,6 +172,8 @@ export const RulesSchema = z
          * entities): such a number in the same paragraph as a company marker is the company's.
          */
         companyPrefixes: z.array(z.string().regex(/^\d{1,2}$/)).default([]),
+        /** Words right after a number that say it is not the customer's ("…, que não é o meu"). */
+        disownedAfter: patterns.default([]),
       })
       .strict(),
     /** NOME vocabulary (policy §2). */

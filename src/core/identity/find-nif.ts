@@ -35,6 +35,8 @@ export interface NifFinding {
 export type NifExclusion =
   /** Labelled as something else: phone, utente, policy, card, reference, a company's NIPC. */
   | 'not-nif-label'
+  /** The customer says right after it that it is not theirs ("…, que não é o meu"). */
+  | 'disowned'
   /** A NIF/NIPC on a company's line (footer, letterhead, employer details). */
   | 'company'
   /** Written as a phone number: `+351`, `(+351)`, `00351`, or phone-style digit groups. */
@@ -167,6 +169,9 @@ interface Label {
   nif: boolean;
 }
 
+/** How far after a number its disowning words are looked for. */
+const DISOWNED_REACH = 40;
+
 interface CompiledLabel {
   /** Sticky: does this label match at one place. */
   here: RegExp;
@@ -184,6 +189,8 @@ interface Compiled {
   anyLabelHere: RegExp;
   /** Every company marker in one alternation, or null when there are none. */
   companyMarker: RegExp | null;
+  /** Words right after a number that disown it, or null when there are none. */
+  disowned: RegExp | null;
   companyPrefixes: readonly string[];
 }
 
@@ -214,6 +221,7 @@ function compile(rules: Rules['nif']): Compiled {
     anyLabel: new RegExp(anyLabelSource, 'gu'),
     anyLabelHere: new RegExp(anyLabelSource, 'yu'),
     companyMarker: markers.length > 0 ? new RegExp(anyOf(markers), 'u') : null,
+    disowned: rules.disownedAfter.length > 0 ? new RegExp(`^(?:${anyOf(rules.disownedAfter)})`, 'u') : null,
     companyPrefixes: rules.companyPrefixes ?? [],
   };
   compiledByRules.set(rules, compiled);
@@ -338,6 +346,7 @@ function describe(
     if (GLUED_AFTER.test(after) && !startsWithLabel(folded, end, compiled)) return exclude('code');
   }
   if (j > i && (neighbourBefore || neighbourAfter)) return exclude('longer-number');
+  if (compiled.disowned?.test(folded.slice(end, end + DISOWNED_REACH))) return exclude('disowned');
 
   // What it is labelled as.
   const label = labelBefore ?? findLabelAfter(folded, end, compiled);

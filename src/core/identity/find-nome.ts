@@ -33,9 +33,9 @@ export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySe
   const lines = text.split('\n');
   const folded = lines.map(fold);
   return (
-    findAfter(lines, folded, compilePatterns(rules.labels), rules, 'label', commonWords) ??
-    findAfter(lines, folded, compilePatterns(rules.onBehalf), rules, 'written on behalf of') ??
-    findAfter(lines, folded, compilePatterns(rules.sentences), rules, 'sentence') ??
+    findAfter(lines, folded, compilePatterns(rules.labels), rules, 'label', commonWords, true) ??
+    findAfter(lines, folded, compilePatterns(rules.onBehalf), rules, 'written on behalf of', commonWords) ??
+    findAfter(lines, folded, compilePatterns(rules.sentences), rules, 'sentence', commonWords) ??
     findBesideNif(lines, rules) ??
     // Someone writing for the patient signs with their own name, which is never NOME.
     (writesOnBehalf(folded, rules) ? null : findSignature(lines, rules))
@@ -54,7 +54,8 @@ function findAfter(
   patterns: RegExp[],
   rules: NomeRules,
   how: string,
-  lenientStopWords: ReadonlySet<string> | null = null,
+  commonWords: ReadonlySet<string>,
+  lenient = false,
 ): NomeFinding | null {
   const global = globalPatterns(patterns);
   for (let i = 0; i < lines.length; i++) {
@@ -65,7 +66,7 @@ function findAfter(
     for (const re of global) {
       re.lastIndex = 0;
       for (const m of folded.matchAll(re)) {
-        const name = readName(line.slice((m.index ?? 0) + m[0].length), rules, lenientStopWords);
+        const name = readName(line.slice((m.index ?? 0) + m[0].length), rules, commonWords, lenient);
         if (name) return { nome: name, evidence: how };
       }
     }
@@ -74,6 +75,7 @@ function findAfter(
 }
 
 const HAS_LATIN = /[a-z]/;
+const EMPTY: ReadonlySet<string> = new Set();
 
 const globalCache = new WeakMap<RegExp[], RegExp[]>();
 function globalPatterns(patterns: RegExp[]): RegExp[] {
@@ -90,7 +92,10 @@ function findBesideNif(lines: string[], rules: NomeRules): NomeFinding | null {
   const nifLine = (line: string | undefined): boolean => !!line && /^\s*(?:o meu |meu )?(?:nif|contribuinte|n\.?[º°o]?\s*(?:de\s+)?contribuinte|tax number|numero de contribuinte)\b/.test(fold(line));
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const inline = /^(.*?)\s*(?:[,–—-]|\s)\s*(?:nif|contribuinte|n\.?º de contribuinte)\b/i.exec(line);
+    const inline =
+      /^(.*?)\s*(?:[,–—-]|\s)\s*(?:nif|contribuinte|n\.?º de contribuinte)\b/i.exec(line) ??
+      // "Henrique Vidal Sousa - 160988322": the name, a dash and the bare number.
+      /^(.*?)\s*[,–—-]\s*(?:PT)?\d{3}[ .]?\d{3}[ .]?\d{3}\s*$/.exec(line);
     if (inline) {
       // "… o tratamento todo? Olga Maria Ferreira, NIF 239177223": the words after the last sentence end.
       const lastPart = inline[1]!.split(/[.!?:]\s+/).pop() ?? '';
@@ -114,7 +119,7 @@ function findSignature(lines: string[], rules: NomeRules): NomeFinding | null {
   });
   if (lastSignOff >= 0) {
     // "Cumprimentos, Ana Martins" on one line.
-    const sameLine = /^[^,]+,\s*(.+)$/.exec(lines[lastSignOff]!.trim());
+    const sameLine = /^[^,–—-]+?\s*[,–—-]+\s*(.+)$/.exec(lines[lastSignOff]!.trim());
     const inline = sameLine ? wholeLineName(sameLine[1]!, rules) : null;
     if (inline) return { nome: inline, evidence: 'the signature' };
     // The signature is the first person's line after the closing formula. A one-word signature
@@ -160,10 +165,10 @@ function wholeLineName(line: string, rules: NomeRules): string | null {
 
 /**
  * Reads a name from the start of `text`: capitalised words and connectors, two words at least.
- * After a label (`lenientStopWords` given) lower-case words count too, unless one is a common word.
+ * After a label (`lenient`) lower-case words count too, unless one is a common word; a word in
+ * capitals that is a common word (`commonWords`) ends the name.
  */
-function readName(text: string, rules: NomeRules, lenientStopWords: ReadonlySet<string> | null = null): string | null {
-  const lenient = lenientStopWords !== null;
+function readName(text: string, rules: NomeRules, commonWords: ReadonlySet<string> = EMPTY, lenient = false): string | null {
   const notName = notNameWords(rules);
   const tokens = stripTitles(text.trim()).split(/\s+/);
   const words: string[] = [];
@@ -181,6 +186,8 @@ function readName(text: string, rules: NomeRules, lenientStopWords: ReadonlySet<
       !notName.has(folded) &&
       !(words.length === 0 && relationWords(rules).has(folded))
     ) {
+      // In capitals a common word ("O MEU FILHO DIZ QUE…") is the sentence going on, not a name.
+      if (ALL_CAPS.test(token) && commonWords.has(folded)) break;
       if (ALL_CAPS.test(token) && token.length > 1) capitals++;
       if (capitals > MAX_CAPS_NAME_WORDS) break;
       words.push(token);
@@ -191,7 +198,7 @@ function readName(text: string, rules: NomeRules, lenientStopWords: ReadonlySet<
   const real = words.filter((w) => !CONNECTORS.has(w));
   if (real.length < 2) return null;
   // A lenient read must still look like a name: no common word of the language.
-  if (lenient && real.some((w) => notName.has(fold(w)) || (w === w.toLowerCase() && lenientStopWords!.has(fold(w))))) return null;
+  if (lenient && real.some((w) => notName.has(fold(w)) || (w === w.toLowerCase() && commonWords.has(fold(w))))) return null;
   return words.join(' ');
 }
 

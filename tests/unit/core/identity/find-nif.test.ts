@@ -316,3 +316,13 @@ describe('findNifCandidates', () => {
 function pick(finding: ReturnType<typeof findNif>): Expected {
   return finding === null ? null : { nif: finding.nif, valid: finding.valid, labelled: finding.labelled };
 }
+
+describe('findNif with a disowned number', () => {
+  it.each([
+    ['a document shows the wrong NIF and the customer gives the right one', 'O atestado indica o NIF 186027516, que não é o meu. O NIF correto é 186027354.', '186027354'],
+    ['the customer says a number is wrong before giving theirs', 'Na fatura aparece 186027516 (errado); o meu contribuinte é 186027354.', '186027354'],
+    ['an English customer disowns the printed number', 'The invoice shows NIF 186027516, which is not mine. My NIF is 186027354.', '186027354'],
+  ])('when %s, then the NIF is the one they own', (_when, text, nif) => {
+    expect(findNif(text, nifRules)?.nif).toBe(nif);
+  });
+});

@@ -36,7 +36,7 @@ export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySe
     findAfter(lines, folded, compilePatterns(rules.labels), rules, 'label', commonWords, true) ??
     findAfter(lines, folded, compilePatterns(rules.onBehalf), rules, 'written on behalf of', commonWords) ??
     findAfter(lines, folded, compilePatterns(rules.sentences), rules, 'sentence', commonWords) ??
-    findBesideNif(lines, rules) ??
+    findBesideNif(lines, rules, commonWords) ??
     // Someone writing for the patient signs with their own name, which is never NOME.
     (writesOnBehalf(folded, rules) ? null : findSignature(lines, rules))
   );
@@ -88,7 +88,7 @@ function globalPatterns(patterns: RegExp[]): RegExp[] {
 }
 
 /** A line that is a name, next to a line (or ending in a part) that gives the NIF. */
-function findBesideNif(lines: string[], rules: NomeRules): NomeFinding | null {
+function findBesideNif(lines: string[], rules: NomeRules, commonWords: ReadonlySet<string>): NomeFinding | null {
   const nifLine = (line: string | undefined): boolean => !!line && /^\s*(?:o meu |meu )?(?:nif|contribuinte|n\.?[º°o]?\s*(?:de\s+)?contribuinte|tax number|numero de contribuinte)\b/.test(fold(line));
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -103,7 +103,8 @@ function findBesideNif(lines: string[], rules: NomeRules): NomeFinding | null {
       if (name) return { nome: name, evidence: 'the name beside the NIF' };
     }
     if (!nifLine(lines[i + 1])) continue;
-    const name = wholeLineName(line, rules);
+    // A whole line right above the NIF is a name even when typed without capitals.
+    const name = wholeLineName(line, rules) ?? lowerCaseNameLine(line, rules, commonWords);
     if (name) return { nome: name, evidence: 'the name beside the NIF' };
   }
   return null;
@@ -142,6 +143,15 @@ function findSignature(lines: string[], rules: NomeRules): NomeFinding | null {
     if (name) return { nome: name, evidence: 'the signature' };
   }
   return null;
+}
+
+/** "andre filipe lopes": a line of two to five lower-case words, none common, none a sign-off. */
+function lowerCaseNameLine(line: string, rules: NomeRules, commonWords: ReadonlySet<string>): string | null {
+  const cleaned = line.trim().replace(/[,;:.]$/, '');
+  const words = cleaned.split(/\s+/);
+  if (words.length < 2 || words.length > 5 || anyMatch(compilePatterns(rules.signOffs), fold(cleaned))) return null;
+  const name = readName(cleaned, rules, commonWords, true);
+  return name && name === cleaned ? name : null;
 }
 
 /** A line that is one name-like word ("Joana", "Tom,"): a first-name-only signature. */

@@ -16,10 +16,12 @@ import { startApp, type App, type AppOptions } from './main';
 import { loadWebStarter } from './web-role';
 
 /**
- * `npm run demo [-- INBOX_DIR] [--out DIR]`: the real pipeline with no mail server. The inbox is
- * a folder of .eml files (demo/inbox by default), outgoing mail is written as .eml files, Redis
- * is REDIS_URL or 127.0.0.1:6379, or a private redis-server started for the run when none
- * answers. Everything the demo writes to Redis is under its own prefix and removed at the end.
+ * `npm run demo [-- INBOX_DIR] [--out DIR] [--once]`: the real pipeline with no mail server. The
+ * inbox is a folder of .eml files (demo/inbox by default), outgoing mail is written as .eml
+ * files, Redis is REDIS_URL or 127.0.0.1:6379, or a private redis-server started for the run when
+ * none answers. It prints each message's outcome, then keeps the web console up until Ctrl-C;
+ * with `--once` (or CI=true) it ends there, without the web console. Everything the demo writes
+ * to Redis is under its own prefix and removed at the end.
  */
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -27,20 +29,28 @@ const PROJECT_ROOT = resolve(__dirname, '..');
 interface Args {
   inbox: string;
   out: string;
+  /** End after printing the outcomes (no web console): for scripts and CI. */
+  once: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
+function parseArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): Args {
   let inbox = join(PROJECT_ROOT, 'demo', 'inbox');
   let out = join(PROJECT_ROOT, 'demo', 'outbox', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  let once = /^(1|true|yes)$/i.test(env['CI'] ?? '');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--out') out = resolve(argv[++i] ?? out);
+    else if (arg === '--once') once = true;
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run demo [-- INBOX_DIR] [--out OUTBOX_DIR]\n');
+      process.stdout.write(
+        'usage: npm run demo [-- INBOX_DIR] [--out OUTBOX_DIR] [--once]\n' +
+          '  prints what happened to each message, then keeps the web console up until Ctrl-C;\n' +
+          '  --once (or CI=true) ends after the outcomes, without the web console\n',
+      );
       process.exit(0);
     } else inbox = resolve(arg);
   }
-  return { inbox, out };
+  return { inbox, out, once };
 }
 
 async function freePort(): Promise<number> {
@@ -103,12 +113,12 @@ async function waitForIdle(app: App, timeoutMs = 60_000): Promise<void> {
 }
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const env = processEnv();
+  const args = parseArgs(argv, env);
   if (!existsSync(args.inbox)) {
     process.stderr.write(`demo: no such folder: ${args.inbox}\n`);
     return 2;
   }
-  const env = processEnv();
   let redisUrl = env['REDIS_URL'] || 'redis://127.0.0.1:6379';
   let privateRedis: ChildProcess | null = null;
   if (!(await pingRedis(redisUrl))) {
@@ -167,7 +177,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   // when it cannot start (a port in use, say).
   const webEnv: Record<string, string | undefined> = { ...env, PORT: String(config.port) };
   let demoPassword: string | null = null;
-  if (!env['TRIAGE_WEB_USERS'] && !env['TRIAGE_WEB_USERS_FILE'] && !env['TRIAGE_WEB_TOKENS']) {
+  if (!args.once && !env['TRIAGE_WEB_USERS'] && !env['TRIAGE_WEB_USERS_FILE'] && !env['TRIAGE_WEB_TOKENS']) {
     demoPassword = randomBytes(9).toString('base64url');
     webEnv['TRIAGE_WEB_USERS'] = `demo:${await hashPassword(demoPassword)}`;
   }
@@ -177,6 +187,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   let webUp = false;
   let startWeb: AppOptions['startWeb'];
   try {
+    // --once: no console to keep up, so none is started (the role still has its stand-in).
+    if (args.once) throw new Error('--once');
     const starter = loadWebStarter(webEnv);
     startWeb = async (ctx) => {
       try {
@@ -189,7 +201,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       }
     };
   } catch (err) {
-    process.stdout.write(`Web console not started: ${(err as Error).message}\n`);
+    if (args.once) startWeb = async () => ({ close: async () => undefined });
+    else process.stdout.write(`Web console not started: ${(err as Error).message}\n`);
   }
 
   let app: App | null = null;
@@ -245,6 +258,8 @@ export async function runDemo(argv: string[]): Promise<number> {
         process.once('SIGINT', () => res());
         process.once('SIGTERM', () => res());
       });
+    } else if (args.once) {
+      process.stdout.write('\n(--once: the demo ends here. Without it, the web console stays up until Ctrl-C.)\n');
     } else {
       process.stdout.write('\n(No web console; the demo ends here.)\n');
     }

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   TRIAGE_USAGE: 'The command line was not understood',
   TRIAGE_SMTP_PERMANENT: 'The SMTP server refused a mail for good (5xx)',
   TRIAGE_SMTP_TRANSIENT: 'The SMTP server refused a mail for now (4xx, network)',
+  TRIAGE_SMTP_IN_DOUBT: 'A send cut short by a crash is not in the Sent folder yet; looked for again before sending',
   TRIAGE_IMAP: 'The IMAP server failed or refused a command',
   TRIAGE_REDIS: 'Redis failed or refused a command',
   TRIAGE_LOCK_LOST: 'A lease held in Redis was lost',

@@ -5,6 +5,9 @@ import type { IngestSink, MailSource } from './adapters/ports';
 import { createProtocolCounter } from './adapters/protocol-counter';
 import { createQueues, type PipelineQueues } from './adapters/queues';
 import { bullConnection, createRedis, quitRedis } from './adapters/redis';
+import { createSendJournal } from './adapters/send-journal';
+import { createSentFolderCheck } from './adapters/sent-folder';
+import { parseImapUrl, toImapConnectionOptions } from './adapters/imap-url';
 import { createSmtpSender, type MailSender } from './adapters/smtp-sender';
 import type { BusinessCalendar } from './core/business-days';
 import { decide as coreDecide } from './core';
@@ -32,6 +35,8 @@ export interface WebHandle {
 
 export interface WebContext {
   config: AppConfig;
+  /** The clock of the whole process (tests walk it through days): deadlines, overdue, sessions. */
+  now?: () => Date;
   metrics: TriageMetrics;
   calendarFor: (now: Date) => BusinessCalendar;
   logger: Logger;
@@ -162,6 +167,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         logger,
         classifyConcurrency: config.workers.classifyConcurrency,
         sendConcurrency: config.workers.sendConcurrency,
+        lockDurationMs: config.workers.lockMs,
+        maxStalledCount: config.workers.maxStalled,
         ...(options.holdSweepMs !== undefined ? { holdSweepMs: options.holdSweepMs } : {}),
         ...(now ? { now } : {}),
         classifier: {
@@ -183,6 +190,16 @@ export async function startApp(options: AppOptions): Promise<App> {
           sender,
           rules,
           logger,
+          journal: createSendJournal(redis, config.redisPrefix),
+          ...(config.smtp?.sentFolder && config.imap
+            ? {
+                findSent: createSentFolderCheck({
+                  connection: toImapConnectionOptions(parseImapUrl(config.imap.url)),
+                  folder: config.smtp.sentFolder,
+                  logger,
+                }),
+              }
+            : {}),
           ...(now ? { now } : {}),
           ...(metrics
             ? {
@@ -212,6 +229,7 @@ export async function startApp(options: AppOptions): Promise<App> {
             markHandled: config.imap.markHandled,
             maxMessageBytes: config.rules.limits.maxMessageBytes,
             pollIntervalMs: config.imap.pollSeconds * 1000,
+            leaseTtlMs: config.imap.leaseSeconds * 1000,
             keyPrefix: config.redisPrefix,
           },
           { sink: ingest, redis, logger },
@@ -222,7 +240,18 @@ export async function startApp(options: AppOptions): Promise<App> {
 
     if (runs.web) {
       if (options.startWeb) {
-        web = await options.startWeb({ config, metrics: metrics ?? createMetrics(), calendarFor, logger, redis, store, queues, source, sender });
+        web = await options.startWeb({
+          config,
+          metrics: metrics ?? createMetrics(),
+          calendarFor,
+          logger,
+          redis,
+          store,
+          queues,
+          source,
+          sender,
+          ...(options.now ? { now: options.now } : {}),
+        });
       } else {
         log.warn('the web role has nothing to serve in this build');
       }

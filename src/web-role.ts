@@ -39,6 +39,7 @@ export function loadWebStarter(env: Readonly<Record<string, string | undefined>>
       fromName: config.fromName,
       secret: config.secret,
       logger: ctx.logger,
+      ...(ctx.now ? { now: ctx.now } : {}),
     });
     const probes: Record<string, Probes[string]> = {
       redis: async () => ({ ok: (await ctx.redis.ping()) === 'PONG' }),
@@ -66,6 +67,7 @@ export function loadWebStarter(env: Readonly<Record<string, string | undefined>>
       probes,
       metrics: ctx.metrics,
       ...(source ? { imapStatus: async () => source.status() } : {}),
+      ...(ctx.now ? { now: ctx.now } : {}),
     });
     await server.listen({ host: web.host, port: web.port });
     ctx.logger.child({ component: 'http' }).info({ host: web.host, port: web.port }, 'web role listening');

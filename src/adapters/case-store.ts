@@ -10,7 +10,7 @@ import {
   type MessageOutcome,
 } from '../core/case-matching';
 import type { Category, CaseStatus, Identity, Language, Manifestation, ParsedMessage, Route } from '../core/types';
-import type { OmbudsmanCase } from '../core/ombudsman-states';
+import type { OmbudsmanCase, OmbudsmanState } from '../core/ombudsman-states';
 import type { MailKind } from '../core/compose';
 
 /**
@@ -30,6 +30,8 @@ import type { MailKind } from '../core/compose';
  * - `cap:{day}:{address}`      automatic replies sent to an address that day (policy §5)
  * - `capres:{sha256(Message-ID)}` that mail already counted
  * - `idreq:{id}`               the case's last identity request {messageId, at} (policy §2: 24 h)
+ * - `ombudsman:open`           zset of ombudsman cases still to answer (received, in analysis),
+ *                              scored by their deadline: the reminder sweep and the overdue count
  */
 
 export interface CaseMessageRef {
@@ -68,6 +70,8 @@ export interface CaseRecord {
   /** When the case was last put on hold (policy §2: review after the configured days). */
   heldSince: string | null;
   ombudsman: OmbudsmanCase | null;
+  /** The deadline the ombudsman team was last reminded of (policy §4: once per deadline). */
+  ombudsmanReminderFor?: string | null;
   messages: CaseMessageRef[];
   /** Every mail planned on the case (step → Message-ID), for the audit trail. */
   mails: Array<{ step: string; kind: MailKind; messageId: string; to: string[]; cc: string[] }>;
@@ -100,6 +104,17 @@ export type TimelineEvent =
       categories: Category[];
       reasons: string[];
       missing: Array<'nome' | 'nif'>;
+      reason: string | null;
+      by: string | null;
+    }
+  | {
+      /** A change on the ombudsman case (policy §4): its state, a complex deadline, a reminder sent. */
+      kind: 'ombudsman';
+      at: string;
+      change: 'state' | 'complex' | 'reminder';
+      from: OmbudsmanState;
+      to: OmbudsmanState;
+      deadline: string;
       reason: string | null;
       by: string | null;
     }
@@ -162,6 +177,8 @@ export interface CaseStore {
   /** Compare-and-set update of a case outside message processing (sweeps, console actions). */
   updateCase(id: string, update: (record: CaseRecord) => CaseRecord | null, events?: (record: CaseRecord) => TimelineEvent[]): Promise<CaseRecord | null>;
   appendEvent(caseId: string, event: TimelineEvent): Promise<void>;
+  /** Our mails sent outside message processing belong to the case too: a reply to them finds it. */
+  indexMessageIds(caseId: string, messageIds: readonly string[]): Promise<void>;
   events(caseId: string): Promise<TimelineEvent[]>;
   /** Whether every recipient of the mail was accepted or refused for good (the sent marker). */
   isSent(messageId: string): Promise<boolean>;
@@ -177,6 +194,10 @@ export interface CaseStore {
   listMessages(outcome: MessageOutcome, options?: { offset?: number; limit?: number }): Promise<string[]>;
   /** Held cases that entered `held` before `before`. */
   heldBefore(before: Date): Promise<string[]>;
+  /** Ombudsman cases still to answer (received, in analysis), nearest deadline first. */
+  openOmbudsman(): Promise<Array<{ id: string; deadline: Date }>>;
+  /** How many of them are past their deadline at `now` (policy §4: overdue). */
+  countOverdueOmbudsman(now: Date): Promise<number>;
 }
 
 const COMMIT_SCRIPT = `
@@ -197,7 +218,9 @@ if caseId ~= '' then
   redis.call('ZADD', p .. ':cases:all', ARGV[5], caseId)
   local events = cjson.decode(ARGV[11])
   for _, e in ipairs(events) do redis.call('RPUSH', caseKey .. ':events', e) end
-  for i = 12, #ARGV do redis.call('SET', p .. ':mid:' .. ARGV[i], caseId) end
+  if ARGV[12] == 'rem' then redis.call('ZREM', p .. ':ombudsman:open', caseId)
+  elseif ARGV[12] ~= '' then redis.call('ZADD', p .. ':ombudsman:open', ARGV[12], caseId) end
+  for i = 13, #ARGV do redis.call('SET', p .. ':mid:' .. ARGV[i], caseId) end
 end
 redis.call('SET', msgKey, ARGV[3])
 redis.call('ZADD', p .. ':messages:' .. ARGV[4], ARGV[5], ARGV[2])
@@ -218,6 +241,8 @@ end
 redis.call('ZADD', p .. ':cases:all', ARGV[7], caseId)
 local events = cjson.decode(ARGV[8])
 for _, e in ipairs(events) do redis.call('RPUSH', caseKey .. ':events', e) end
+if ARGV[9] == 'rem' then redis.call('ZREM', p .. ':ombudsman:open', caseId)
+elseif ARGV[9] ~= '' then redis.call('ZADD', p .. ':ombudsman:open', ARGV[9], caseId) end
 return 'ok'
 `;
 
@@ -334,6 +359,7 @@ export function createCaseStore(redis: Redis, prefix: string): CaseStore {
         c?.previousStatus ?? '',
         c ? c.record.status : '',
         JSON.stringify(input.events.map((e) => JSON.stringify(e))),
+        c ? ombudsmanIndexOp(c.record) : '',
         ...(c ? indexIds : []),
       )) as [string, string];
       if (result[0] === 'ok') return { status: 'ok' };
@@ -358,6 +384,7 @@ export function createCaseStore(redis: Redis, prefix: string): CaseStore {
           next.status,
           String(Date.parse(next.updatedAt) || Date.now()),
           JSON.stringify((events?.(next) ?? []).map((e) => JSON.stringify(e))),
+          ombudsmanIndexOp(next),
         );
         if (result === 'ok') return next;
       }
@@ -366,6 +393,14 @@ export function createCaseStore(redis: Redis, prefix: string): CaseStore {
 
     async appendEvent(caseId, event) {
       await redis.rpush(k('case', caseId, 'events'), JSON.stringify(event));
+    },
+
+    async indexMessageIds(caseId, messageIds) {
+      const ids = [...new Set(messageIds.map((id) => normaliseMessageId(id)).filter((id): id is string => !!id))];
+      if (ids.length === 0) return;
+      const multi = redis.multi();
+      for (const id of ids) multi.set(k('mid', id), caseId);
+      await multi.exec();
     },
 
     async events(caseId) {
@@ -412,7 +447,30 @@ export function createCaseStore(redis: Redis, prefix: string): CaseStore {
     async heldBefore(before) {
       return redis.zrangebyscore(k('cases', 'held'), '-inf', String(before.getTime()));
     },
+
+    async openOmbudsman() {
+      const flat = await redis.zrangebyscore(k('ombudsman', 'open'), '-inf', '+inf', 'WITHSCORES');
+      const out: Array<{ id: string; deadline: Date }> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: flat[i] as string, deadline: new Date(Number(flat[i + 1])) });
+      return out;
+    },
+
+    async countOverdueOmbudsman(now) {
+      // isOverdue: now > deadline, so a deadline equal to now is not overdue yet.
+      return redis.zcount(k('ombudsman', 'open'), '-inf', `(${now.getTime()}`);
+    },
   };
+}
+
+/**
+ * How a write moves the case in `ombudsman:open`: added with its deadline while the ombudsman
+ * still owes an answer, removed once answered or closed, untouched for other cases.
+ */
+export function ombudsmanIndexOp(record: Pick<CaseRecord, 'ombudsman'>): string {
+  const o = record.ombudsman;
+  if (!o) return '';
+  if (o.state === 'answered' || o.state === 'closed') return 'rem';
+  return String(Date.parse(o.deadline));
 }
 
 /** A new case record for the first message of a case. */

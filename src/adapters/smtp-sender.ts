@@ -11,6 +11,8 @@ import type { OutgoingMail } from '../core/compose';
 export interface AttachmentContent {
   filename: string;
   content: Buffer;
+  /** Default message/rfc822 (the customer's original, attached whole). */
+  contentType?: string;
 }
 
 export interface RecipientError {
@@ -93,7 +95,7 @@ export function toMailOptions(mail: OutgoingMail, attachments: AttachmentContent
     headers: mail.headers,
     date: new Date(),
     // The original message, attached whole so its attachments and headers arrive intact (policy §3).
-    attachments: attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: 'message/rfc822', contentDisposition: 'attachment' as const })),
+    attachments: attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType ?? 'message/rfc822', contentDisposition: 'attachment' as const })),
     disableFileAccess: true,
     disableUrlAccess: true,
   };

@@ -4,6 +4,7 @@ import { runCheckConfig } from './check-config';
 import { runExplain } from './explain';
 import { runStart } from './start';
 import { runHashPassword } from './hash-password';
+import { runOmbudsman, type OmbudsmanCommandOptions } from './ombudsman';
 
 /** `triage`: the command line. Each subcommand lives in its own file beside this one. */
 export function buildProgram(): Command {
@@ -37,6 +38,19 @@ export function buildProgram(): Command {
     .option('--token', 'make a random API token instead of hashing a password')
     .action(async (name: string, options: { token?: boolean }) => {
       process.exitCode = await runHashPassword(name, options);
+    });
+
+  program
+    .command('ombudsman')
+    .description('show an ombudsman case, move it to its next state (in_analysis, answered, closed) or mark it complex; the customer is told')
+    .argument('<ref>', 'case reference, e.g. MO-2026-000123')
+    .argument('[action]', 'in_analysis | answered | closed | complex')
+    .option('--reason <text>', 'why the case is complex (required with complex)')
+    .option('--days <n>', 'complex deadline in business days (default: the configured maximum)')
+    .option('--by <name>', 'who acts (recorded in the timeline)')
+    .option('--config <dir>', 'folder of rules files (default: TRIAGE_CONFIG_DIR, else the shipped config/)')
+    .action(async (ref: string, action: string | undefined, options: OmbudsmanCommandOptions) => {
+      process.exitCode = await runOmbudsman(ref, action, options);
     });
 
   program

@@ -59,10 +59,17 @@ export const EnvSchema = z.object({
   IMAP_MARK_HANDLED: z.string().trim().default('move:Triaged'),
   /** Fallback poll when IDLE is quiet, in seconds. */
   IMAP_POLL_SECONDS: positiveInt(60),
+  /** The mailbox lease of the active poller (renewed every third): a crashed poller's standby takes over after at most this. */
+  IMAP_LEASE_SECONDS: positiveInt(30),
   /** `smtp://user:pass@host:port`, `smtps://` for TLS. Required for the worker role. */
   SMTP_URL: optionalText.pipe(urlWithSchemes(['smtp', 'smtps'], 'smtps://user:pass@smtp.example.pt:465').optional()),
   /** Pooled SMTP connections per worker process. */
   SMTP_POOL_SIZE: positiveInt(5),
+  /**
+   * The folder of the IMAP_URL account where the SMTP server files what it accepted (Gmail and
+   * Microsoft 365 do, as Sent): a send cut short by a crash is looked up there before it goes again.
+   */
+  SMTP_SENT_FOLDER: optionalText,
   /** The shared inbox: From of our mail, and (plus-addressed) where team answers come back. */
   TRIAGE_INBOX_ADDRESS: optionalText.pipe(email.optional()),
   /** Display name on our mail. */
@@ -90,6 +97,10 @@ export const EnvSchema = z.object({
   /** First retry delay of a failed send; later ones double (RFC 5321 §4.5.4.1 asks for patience). */
   SEND_RETRY_DELAY_MS: positiveInt(30_000),
   SEND_ATTEMPTS: positiveInt(8),
+  /** A worker's lock on a job, renewed at half: the jobs of a worker that died run again after about this long. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** A job whose worker died this many times goes to the failed jobs (a message that kills the process), not again. */
+  WORKER_MAX_STALLED: positiveInt(5),
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: flag.default(false),
@@ -105,11 +116,14 @@ export interface ImapConfig {
   mailbox: string;
   markHandled: MarkHandled;
   pollSeconds: number;
+  leaseSeconds: number;
 }
 
 export interface SmtpConfig {
   url: string;
   poolSize: number;
+  /** Where the server keeps a copy of what it accepted (in the IMAP_URL account), or null. */
+  sentFolder: string | null;
 }
 
 export interface AppConfig {
@@ -124,7 +138,14 @@ export interface AppConfig {
   port: number;
   log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
   retention: { rawDays: number; completedDays: number };
-  workers: { classifyConcurrency: number; sendConcurrency: number; sendRetryDelayMs: number; sendAttempts: number };
+  workers: {
+    classifyConcurrency: number;
+    sendConcurrency: number;
+    sendRetryDelayMs: number;
+    sendAttempts: number;
+    lockMs: number;
+    maxStalled: number;
+  };
   configDir: string;
   /** The rules with the environment merged in (ombudsman address, inbox address). */
   rules: Rules;
@@ -171,6 +192,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   if (e) {
     if (needs.imap && !e.IMAP_URL) issues.push({ file: 'env', key: 'IMAP_URL', message: `required for the ${role} role` });
     if (needs.smtp && !e.SMTP_URL) issues.push({ file: 'env', key: 'SMTP_URL', message: `required for the ${role} role` });
+    if (needs.smtp && e.SMTP_SENT_FOLDER && !e.IMAP_URL) {
+      issues.push({ file: 'env', key: 'SMTP_SENT_FOLDER', message: 'needs IMAP_URL: the Sent folder is looked up in that account' });
+    }
     if (needs.secret && !e.TRIAGE_SECRET) {
       issues.push({ file: 'env', key: 'TRIAGE_SECRET', message: `required for the ${role} role (at least ${MIN_SECRET_LENGTH} characters)` });
     }
@@ -189,6 +213,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
         mailbox: endpoint.mailbox,
         markHandled: parseMarkHandled(e.IMAP_MARK_HANDLED),
         pollSeconds: e.IMAP_POLL_SECONDS,
+        leaseSeconds: e.IMAP_LEASE_SECONDS,
       };
     } catch (err) {
       if (err instanceof ConfigError) issues.push(...err.issues.map((i) => ({ ...i, file: 'env' })));
@@ -230,7 +255,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     redisUrl: e.REDIS_URL,
     redisPrefix: e.TRIAGE_REDIS_PREFIX,
     imap: imap ?? null,
-    smtp: e.SMTP_URL ? { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE } : null,
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, sentFolder: e.SMTP_SENT_FOLDER ?? null } : null,
     inboxAddress: e.TRIAGE_INBOX_ADDRESS ?? null,
     fromName: e.TRIAGE_FROM_NAME,
     secret: e.TRIAGE_SECRET ?? null,
@@ -242,6 +267,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       sendConcurrency: e.SEND_CONCURRENCY,
       sendRetryDelayMs: e.SEND_RETRY_DELAY_MS,
       sendAttempts: e.SEND_ATTEMPTS,
+      lockMs: e.WORKER_LOCK_MS,
+      maxStalled: e.WORKER_MAX_STALLED,
     },
     configDir,
     rules: merged,
@@ -276,7 +303,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     redis: mask(config.redisUrl),
     redisPrefix: config.redisPrefix,
     imap: config.imap ? { endpoint: config.imap.endpoint, markHandled: config.imap.markHandled } : null,
-    smtp: config.smtp ? { url: mask(config.smtp.url), poolSize: config.smtp.poolSize } : null,
+    smtp: config.smtp ? { url: mask(config.smtp.url), poolSize: config.smtp.poolSize, sentFolder: config.smtp.sentFolder } : null,
     inbox: config.inboxAddress,
     secret: config.secret ? 'set' : 'unset',
     port: config.port,

@@ -147,16 +147,19 @@ export type AnswerVerdict = { action: 'relay' } | { action: 'review'; reason: st
 
 /**
  * A mail addressed to a case's tagged Reply-To is a team's answer (policy §7). It is relayed to the
- * customer only when the token is valid and it comes from the case's own destination address;
- * anything else goes to review. Clinical answers never pass through the service (policy §3).
+ * customer only when the token is valid and it comes from the case's own destination (the to or
+ * cc of a route the case was forwarded on); anything else goes to review: no case, a forged or
+ * foreign token, another sender, a closed case (an old answer replayed), a clinical case (policy
+ * §3: clinical answers never pass through the service).
  */
 export function judgeTeamAnswer(input: {
   caseFound: boolean;
   tokenValid: boolean;
   from: string | null;
-  routes: ReadonlyArray<{ category: string; to: readonly string[] }>;
+  routes: ReadonlyArray<{ category: string; to: readonly string[]; cc?: readonly string[] }>;
   categories: readonly string[];
   customer: string | null;
+  status?: CaseStatus | null;
 }): AnswerVerdict {
   if (!input.tokenValid) return { action: 'review', reason: 'addressed to a case reply address with an invalid token' };
   if (!input.caseFound) return { action: 'review', reason: 'addressed to the reply address of an unknown case' };
@@ -164,10 +167,11 @@ export function judgeTeamAnswer(input: {
     return { action: 'review', reason: 'answer on a clinical case: the clinical team answers the customer directly' };
   }
   const from = (input.from ?? '').toLowerCase();
-  const destinations = input.routes.flatMap((r) => r.to.map((a) => a.toLowerCase()));
+  const destinations = input.routes.flatMap((r) => [...r.to, ...(r.cc ?? [])].map((a) => a.toLowerCase()));
   if (!from || !destinations.includes(from)) {
     return { action: 'review', reason: "answer from an address that is not the case's destination" };
   }
+  if (input.status === 'closed') return { action: 'review', reason: 'answer on a closed case' };
   if (!input.customer) return { action: 'review', reason: 'the case has no customer address to relay to' };
   return { action: 'relay' };
 }

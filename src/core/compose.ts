@@ -1,4 +1,5 @@
 import { formatCaseReference } from './case-matching';
+import type { OmbudsmanCase, OmbudsmanState } from './ombudsman-states';
 import { fold } from './text';
 import type { Category, Decision, Identity, Language, Manifestation, ParsedMessage, Route, Rules } from './types';
 
@@ -13,16 +14,24 @@ import type { Category, Decision, Identity, Language, Manifestation, ParsedMessa
  * topic, no clinical text travels back (policy §3).
  */
 
-export type MailKind = 'identity_request' | 'acknowledgement' | 'forward' | 'relay';
+export type MailKind = 'identity_request' | 'acknowledgement' | 'forward' | 'relay' | 'ombudsman_notice' | 'ombudsman_reminder';
 
 export interface MailAttachmentRef {
   /** The raw message's hash: the router loads the bytes from Redis and attaches them as message/rfc822. */
   hash: string;
   filename: string;
+  /**
+   * true: attach the files that message carries (a team's answer with a PDF), not the message
+   * itself; attached messages (our forward sent back) and inline parts are left out.
+   */
+  files?: boolean;
 }
 
 export interface OutgoingMail {
-  /** Unique within the case: `ack`, `idreq-<h>`, `fwd-<category>-<h>`, `relay-<h>` (h: source message hash). */
+  /**
+   * Unique within the case: `ack`, `idreq-<h>`, `fwd-<category>-<h>`, `relay-<h>` (h: source message
+   * hash); `ouv-<n>-<state>`, `ouv-complex`, `ouv-reminder-<deadline>` on ombudsman cases.
+   */
   step: string;
   kind: MailKind;
   caseId: string;
@@ -134,7 +143,7 @@ export function composeIdentityRequest(view: CaseView, decision: Decision, trigg
   if (missing.includes('nif') && decision.identity.nifValid === false) lines.push('', t.nif_invalid);
   lines.push('', t.identity_outro);
   const step = `idreq-${short(trigger.hash)}`;
-  return customerReply(view, 'identity_request', step, lines, decision, trigger, ctx);
+  return customerReply(view, 'identity_request', step, lines, decision, { hash: trigger.hash, messageId: trigger.message.messageId }, ctx);
 }
 
 /** The acknowledgement (policy §3): reference, what happens next, tips, the ombudsman protocol and deadline. */
@@ -150,20 +159,104 @@ export function composeAcknowledgement(view: CaseView, decision: Decision, trigg
   const tips = tipTexts(decision.tips, lang, ctx.rules);
   if (tips.length > 0) lines.push('', ...tips);
   lines.push('', fill(t.ack_outro, { reference }));
-  return customerReply(view, 'acknowledgement', 'ack', lines, decision, trigger, ctx);
+  return customerReply(view, 'acknowledgement', 'ack', lines, decision, { hash: trigger.hash, messageId: trigger.message.messageId }, ctx);
 }
 
 /**
  * The relay of a team's answer to the customer (policy §3, §7), on the customer's thread, with the
  * disclaimer on `policy` cases. Only the team's own new text is carried: what it quotes (our
- * forward, the customer's message) is cut.
+ * forward with its triage summary, the customer's message) is cut, and none of our internal
+ * `X-Triage-*` headers goes to the customer. Files the team attached (a PDF) go with it; an
+ * attached message (our forward sent back) does not.
  */
 export function composeRelay(view: CaseView, language: Language, answer: SourceMessage, ctx: ComposeContext): OutgoingMail {
   const t = texts(ctx.rules, language);
   const reference = formatCaseReference(view.id);
   const lines = [greeting(t, view.identity.nome), '', fill(t.relay_intro, { reference }), '', answerText(answer.message.text, ctx.rules)];
   const step = `relay-${short(answer.hash)}`;
-  return customerReply(view, 'relay', step, lines, { language, disclaimer: false }, answer, ctx);
+  // The answer belongs to the team's thread, not the customer's: the relay answers the customer's own latest message.
+  const mail = customerReply(view, 'relay', step, lines, { language, disclaimer: false }, { hash: answer.hash, messageId: null }, ctx, { internalHeaders: false });
+  const files = answer.message.attachments.filter((a) => !a.isMessage);
+  if (files.length > 0) mail.attachments = [{ hash: answer.hash, filename: '', files: true }];
+  return mail;
+}
+
+/** A change of the ombudsman case the customer is told about (policy §4). */
+export type OmbudsmanNoticeEvent = { type: 'state_changed'; to: OmbudsmanState; index: number } | { type: 'marked_complex' };
+
+/**
+ * The notice to the customer of a change on their ombudsman case (policy §4: "the customer is told
+ * the protocol number, the deadline, and each change of state"): the new state (in analysis,
+ * answered, closed), or the extended deadline of a complex case. On the customer's thread, in
+ * their language; the reason an operator recorded stays internal.
+ */
+export function composeOmbudsmanNotice(view: CaseView, ombudsman: OmbudsmanCase, language: Language, event: OmbudsmanNoticeEvent, ctx: ComposeContext): OutgoingMail {
+  const t = texts(ctx.rules, language);
+  const deadline = formatDeadline(ombudsman.deadline, language, ctx.rules);
+  const lines: string[] = [greeting(t, view.identity.nome), ''];
+  let step: string;
+  if (event.type === 'marked_complex') {
+    lines.push(fill(t.ombudsman_complex, { protocol: ombudsman.protocol, deadline }));
+    step = 'ouv-complex';
+  } else {
+    lines.push(fill(t.ombudsman_state_changed, { protocol: ombudsman.protocol, state: t[`ombudsman_state_${event.to}` as const] }));
+    lines.push('', t[`ombudsman_note_${event.to}` as const]);
+    if (event.to === 'received' || event.to === 'in_analysis') lines.push('', fill(t.ombudsman_deadline, { deadline }));
+    step = `ouv-${event.index}-${event.to}`;
+  }
+  return customerReply(view, 'ombudsman_notice', step, lines, { language, disclaimer: false }, { hash: '', messageId: null }, ctx, { internalHeaders: true });
+}
+
+/**
+ * The reminder to the ombudsman team that a case's deadline is near (policy §4), sent once per
+ * deadline (a complex case's extended deadline gets its own). Internal: no customer text, and no
+ * case reply address, so an answer to it comes back to the inbox and goes to review instead of
+ * reaching the customer.
+ */
+export function composeOmbudsmanReminder(view: CaseView, ombudsman: OmbudsmanCase, route: Pick<Route, 'to' | 'cc'>, ctx: ComposeContext): OutgoingMail {
+  const t = texts(ctx.rules, 'pt');
+  const reference = formatCaseReference(view.id);
+  const none = t.label_none;
+  const deadline = formatDeadline(ombudsman.deadline, 'pt', ctx.rules);
+  const lines = [
+    fill(t.reminder_intro, { protocol: ombudsman.protocol, deadline }),
+    '',
+    `${t.label_reference}: ${reference}`,
+    `${t.label_protocol}: ${ombudsman.protocol}`,
+    `${t.label_deadline}: ${deadline}`,
+    `${t.label_state}: ${t[`ombudsman_state_${ombudsman.state}` as const]}`,
+    `${t.label_manifestation}: ${ombudsman.manifestation ?? none}`,
+    `${t.label_complex}: ${ombudsman.complex ? oneLine(ombudsman.complex.reason) : none}`,
+    `${t.label_customer}: ${formatAddress(view.customer.name, view.customer.address) || none}`,
+  ];
+  const step = `ouv-reminder-${ombudsman.deadline.replace(/\D/g, '').slice(0, 12)}`;
+  return {
+    step,
+    kind: 'ombudsman_reminder',
+    caseId: view.id,
+    category: 'ombudsman',
+    messageId: messageIdFor(view, step, ctx.rules),
+    from: { name: ctx.fromName, address: ctx.inboxAddress },
+    to: [...route.to],
+    cc: [...route.cc],
+    replyTo: null,
+    subject: `${reference} ${t.reminder_subject}: ${ombudsman.protocol}`,
+    inReplyTo: null,
+    references: [],
+    headers: {
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'All',
+      'X-Loop': ctx.inboxAddress,
+      'X-Triage-Case': view.id,
+      'X-Triage-Category': 'ombudsman',
+      'X-Triage-Step': step,
+      'X-Triage-Protocol': ombudsman.protocol,
+    },
+    text: lines.join('\n') + '\n',
+    attachments: [],
+    capAddress: null,
+    sourceHash: '',
+  };
 }
 
 /**
@@ -285,15 +378,29 @@ export function answerText(text: string, rules: Rules): string {
   const stops = [...rules.authorship.attributionLines, ...rules.authorship.forwardMarkers, ...rules.authorship.headerBlockFields].map(
     (p) => new RegExp(p, 'u'),
   );
+  // Our own forward quoted without any marker: its first line, or its summary's reference line.
+  const own = ownForwardLines(rules);
   const out: string[] = [];
   for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
     const folded = fold(line.trim());
     if (/^-{2,}\s*(original message|mensagem original)/.test(folded)) break;
     if (stops.some((re) => re.test(folded))) break;
+    if (folded !== '' && own.some((o) => folded.startsWith(o))) break;
     if (line.trimStart().startsWith('>')) continue;
     out.push(line);
   }
   return out.join('\n').trim();
+}
+
+/** How our forwards start (any language), folded: an answer is cut where it quotes one. */
+function ownForwardLines(rules: Rules): string[] {
+  const out = new Set<string>();
+  for (const t of Object.values(rules.texts)) {
+    out.add(fold(t.forward_intro.trim()));
+    out.add(fold(t.forward_intro_clinical.trim()));
+    out.add(fold(`${t.label_reference}: [#`));
+  }
+  return [...out].filter((line) => line.length >= 8);
 }
 
 /** Replaces `{{name}}` placeholders; unknown ones stay as written so a test can spot them. */
@@ -307,8 +414,11 @@ function customerReply(
   step: string,
   body: string[],
   decision: Pick<Decision, 'language' | 'disclaimer'>,
-  trigger: SourceMessage,
+  /** The message this mail answers: a customer's (its id joins the thread), else messageId null. */
+  trigger: { hash: string; messageId: string | null },
   ctx: ComposeContext,
+  /** internalHeaders false: no `X-Triage-*` header (a relayed answer carries nothing of ours but the thread). */
+  options: { internalHeaders: boolean } = { internalHeaders: true },
 ): OutgoingMail {
   const t = texts(ctx.rules, decision.language);
   const reference = formatCaseReference(view.id);
@@ -318,9 +428,15 @@ function customerReply(
   lines.push('', t.signature, fill(t.reference_line, { reference }));
   // A clinical case's subject may itself be clinical text: replies use a neutral one (policy §3).
   const base = view.categories.includes('clinical') ? t.neutral_subject : baseSubject(view.subject) || t.neutral_subject;
-  // A relayed answer belongs to the team's thread, not the customer's: only the customer's ids thread.
-  const triggerId = kind === 'relay' ? null : trigger.message.messageId;
+  const triggerId = trigger.messageId;
   const thread = capReferences([...view.thread, ...(triggerId && !view.thread.includes(triggerId) ? [triggerId] : [])]);
+  const headers: Record<string, string> = {
+    // RFC 3834 §5: our replies are `auto-replied`, so they are never taken for customer mail.
+    'Auto-Submitted': 'auto-replied',
+    'X-Auto-Response-Suppress': 'All',
+    'X-Loop': ctx.inboxAddress,
+  };
+  if (options.internalHeaders) Object.assign(headers, { 'X-Triage-Case': view.id, 'X-Triage-Kind': kind, 'X-Triage-Step': step });
   return {
     step,
     kind,
@@ -333,23 +449,26 @@ function customerReply(
     // Answers to our replies come back to the inbox, where thread headers or the subject find the case.
     replyTo: ctx.inboxAddress,
     subject: `Re: ${base} ${reference}`,
-    inReplyTo: triggerId ?? thread[thread.length - 1] ?? null,
+    inReplyTo: triggerId ?? latestCustomerMessage(thread, ctx.rules) ?? null,
     references: thread,
-    headers: {
-      // RFC 3834 §5: our replies are `auto-replied`, so they are never taken for customer mail.
-      'Auto-Submitted': 'auto-replied',
-      'X-Auto-Response-Suppress': 'All',
-      'X-Loop': ctx.inboxAddress,
-      'X-Triage-Case': view.id,
-      'X-Triage-Kind': kind,
-      'X-Triage-Step': step,
-    },
+    headers,
     text: lines.join('\n') + '\n',
     attachments: [],
-    // A relayed answer was written by a person: only automatic replies count toward the daily cap.
-    capAddress: kind === 'relay' ? null : view.customer.address,
+    // Only automatic replies to incoming mail count toward the daily cap: a relayed answer was
+    // written by a person, an ombudsman notice follows an operator's action.
+    capAddress: kind === 'relay' || kind === 'ombudsman_notice' ? null : view.customer.address,
     sourceHash: trigger.hash,
   };
+}
+
+/**
+ * The customer's own latest message on the thread (not on our Message-ID domain): what a reply
+ * that no customer message triggered answers. Our own latest mail when the customer's ids are gone.
+ */
+function latestCustomerMessage(thread: readonly string[], rules: Rules): string | undefined {
+  const ours = rules.self.messageIdDomains.map((d) => `@${d.toLowerCase()}>`);
+  const theirs = thread.filter((id) => !ours.some((suffix) => id.toLowerCase().endsWith(suffix)));
+  return theirs[theirs.length - 1] ?? thread[thread.length - 1];
 }
 
 /** RFC 5322 References grow with the thread: keep the root and the latest ids. */

@@ -5,12 +5,13 @@ import { isOverdue, toLocalDate, type BusinessCalendar } from '../core/business-
 import { nextCaseStatus } from '../core/case-matching';
 import { planMails, type ComposeContext, type OutgoingMail, type SourceMessage } from '../core/compose';
 import { isValidNif } from '../core/identity/nif';
-import { markComplex as markOmbudsmanComplex, openOmbudsmanCase } from '../core/ombudsman-states';
+import { OMBUDSMAN_TRANSITIONS, openOmbudsmanCase } from '../core/ombudsman-states';
 import { formatProtocol } from '../core/protocol';
 import { buildReplyAddress } from '../core/reply-token';
 import type { Category, Decision, ParsedMessage, Route, Rules } from '../core/types';
 import type { Logger } from '../log';
 import { caseView } from '../workers/classifier';
+import { createOmbudsmanActions, type OmbudsmanActions } from '../workers/ombudsman';
 import type {
   CaseConsole,
   CaseDetail,
@@ -18,6 +19,7 @@ import type {
   CaseSummary,
   MarkComplexResult,
   OmbudsmanCase,
+  OmbudsmanStateResult,
   ReleaseInput,
   ReleaseResult,
   TimelineEntry,
@@ -53,6 +55,8 @@ export interface RedisCaseConsoleDeps {
   now?: () => Date;
   /** How many of the most recent cases a search or the ombudsman list looks through. */
   scanLimit?: number;
+  /** The second instance's actions (state changes, complex deadline); built from the deps above when absent. */
+  ombudsman?: OmbudsmanActions;
 }
 
 const CASE_ID = /^\[?\s*#?\s*([A-Za-z][A-Za-z0-9]*-\d{4}-\d{6,})\s*\]?$/;
@@ -79,18 +83,23 @@ export function summarise(record: CaseRecord): CaseSummary {
   };
 }
 
+/** Past its deadline while the ombudsman still owes the answer (policy §4). */
+function isOmbudsmanOverdue(o: NonNullable<CaseRecord['ombudsman']>, now: Date): boolean {
+  return o.state !== 'answered' && o.state !== 'closed' && isOverdue(new Date(o.deadline), now);
+}
+
 function ombudsmanOf(record: CaseRecord, now: Date): OmbudsmanCase | null {
   const o = record.ombudsman;
   if (!o) return null;
-  const open = o.state !== 'answered' && o.state !== 'closed';
   return {
     ...summarise(record),
     protocol: o.protocol,
+    state: o.state,
     manifestation: o.manifestation,
     deadline: o.deadline,
     complex: o.complex !== null,
     complexReason: o.complex?.reason ?? null,
-    overdue: open && isOverdue(new Date(o.deadline), now),
+    overdue: isOmbudsmanOverdue(o, now),
   };
 }
 
@@ -112,6 +121,19 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
   const log = deps.logger.child({ component: 'case-console' });
   const clock = deps.now ?? (() => new Date());
   const scanLimit = deps.scanLimit ?? 5000;
+  const ombudsman =
+    deps.ombudsman ??
+    createOmbudsmanActions({
+      store,
+      enqueueMails: deps.enqueueMails,
+      rules,
+      calendarFor: deps.calendarFor,
+      inboxAddress: deps.inboxAddress,
+      fromName: deps.fromName,
+      secret: deps.secret,
+      logger: deps.logger,
+      now: clock,
+    });
   const k = (...parts: string[]): string => [store.prefix, ...parts].join(':');
 
   async function loadMany(ids: readonly string[]): Promise<CaseRecord[]> {
@@ -165,7 +187,16 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
 
   function withOmbudsman(record: CaseRecord): CaseDetail['ombudsman'] {
     const o = record.ombudsman;
-    return o ? { protocol: o.protocol, deadline: o.deadline, complex: o.complex !== null, complexReason: o.complex?.reason ?? null } : null;
+    if (!o) return null;
+    return {
+      protocol: o.protocol,
+      state: o.state,
+      deadline: o.deadline,
+      complex: o.complex !== null,
+      complexReason: o.complex?.reason ?? null,
+      overdue: isOmbudsmanOverdue(o, clock()),
+      nextStates: [...OMBUDSMAN_TRANSITIONS[o.state]],
+    };
   }
 
   async function getCase(reference: string): Promise<CaseDetail | null> {
@@ -183,7 +214,15 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
     for (const e of events) if (e.kind === 'mail') lastMailEvent.set(e.messageId, e);
     for (const e of events) {
       if (e.kind === 'message') timeline.push(await messageEntry(record, e));
-      else if (e.kind === 'mail') {
+      else if (e.kind === 'ombudsman') {
+        const text =
+          e.change === 'state'
+            ? `ombudsman: ${e.from} → ${e.to}`
+            : e.change === 'complex'
+              ? `ombudsman: marked complex, deadline ${e.deadline}${e.reason ? `: ${e.reason}` : ''}`
+              : `ombudsman: deadline reminder sent (deadline ${e.deadline})`;
+        timeline.push({ kind: 'note', at: e.at, by: e.by ?? 'service', text });
+      } else if (e.kind === 'mail') {
         if (mailIndex.has(e.messageId)) continue;
         const latest = lastMailEvent.get(e.messageId) ?? e;
         mailIndex.set(e.messageId, timeline.length);
@@ -407,35 +446,23 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
     releaseReview,
 
     async markComplex(reference, input): Promise<MarkComplexResult> {
-      const id = CASE_ID.exec(reference.trim())?.[1]?.toUpperCase();
-      const stored = id ? await store.getCase(id) : null;
-      if (!id || !stored) return { ok: false, reason: 'not_found', message: `no case ${reference}` };
-      if (!stored.record.ombudsman) return { ok: false, reason: 'not_ombudsman', message: `case ${id} is not an ombudsman case` };
-      const now = clock();
-      let failure: string | null = null;
-      let deadline = '';
-      const updated = await store.updateCase(id, (latest) => {
-        if (!latest.ombudsman) return null;
-        const result = markOmbudsmanComplex(latest.ombudsman, input.reason, now, rules.ombudsman, deps.calendarFor(now));
-        if (!result.ok) {
-          failure = result.message;
-          return null;
-        }
-        deadline = result.case.deadline;
-        return { ...latest, ombudsman: result.case, updatedAt: now.toISOString() };
-      });
-      if (failure || !updated) return { ok: false, reason: 'invalid', message: failure ?? `case ${id} could not be updated` };
-      const note: TimelineEntry = { kind: 'note', at: now.toISOString(), by: input.by, text: `marked complex, deadline ${deadline}: ${input.reason}` };
-      await redis.rpush(k('console', 'notes', id), JSON.stringify(note));
+      const result = await ombudsman.markComplex(reference, input);
+      if (!result.ok) return result;
       countsCache = null;
-      log.info({ msg: 'ombudsman case marked complex', caseId: id, deadline });
-      return { ok: true, deadline };
+      return { ok: true, deadline: result.ombudsman.deadline };
+    },
+
+    async changeOmbudsmanState(reference, input): Promise<OmbudsmanStateResult> {
+      const result = await ombudsman.changeState(reference, input.state, input.by);
+      if (!result.ok) return result;
+      countsCache = null;
+      return { ok: true, state: result.ombudsman.state, deadline: result.ombudsman.deadline };
     },
 
     async counts(now) {
       if (countsCache && now.getTime() - countsCache.at < 30_000) return countsCache.value;
-      const [review, ombudsman] = await Promise.all([redis.zcard(k('cases', 'review')), listOmbudsman(now)]);
-      const value = { review, ombudsmanOverdue: ombudsman.filter((c) => c.overdue).length };
+      const [review, ombudsmanOverdue] = await Promise.all([redis.zcard(k('cases', 'review')), store.countOverdueOmbudsman(now)]);
+      const value = { review, ombudsmanOverdue };
       countsCache = { at: now.getTime(), value };
       return value;
     },

@@ -1,3 +1,4 @@
+import type { OmbudsmanState } from '../core/ombudsman-states';
 import type { Category, CaseStatus, Language, Manifestation } from '../core/types';
 
 /**
@@ -23,8 +24,13 @@ export interface CaseConsole {
    * sent, retried and marked like any other mail).
    */
   releaseReview(reference: string, input: ReleaseInput): Promise<ReleaseResult>;
-  /** Ombudsman: extends the deadline to the complex-case one, with the reason recorded (policy §4). */
+  /**
+   * Ombudsman: extends the deadline to the complex-case one, with the reason recorded, and tells
+   * the customer the new deadline (policy §4).
+   */
   markComplex(reference: string, input: { reason: string; by: string }): Promise<MarkComplexResult>;
+  /** Ombudsman: moves the case to its next state and tells the customer (policy §4). */
+  changeOmbudsmanState(reference: string, input: { state: OmbudsmanState; by: string }): Promise<OmbudsmanStateResult>;
   /** For /metrics: cheap counts. */
   counts(now: Date): Promise<{ review: number; ombudsmanOverdue: number }>;
 }
@@ -54,6 +60,8 @@ export interface CaseSummary {
 
 export interface OmbudsmanCase extends CaseSummary {
   protocol: string;
+  /** received, in_analysis, answered, closed. */
+  state: OmbudsmanState;
   manifestation: Manifestation | null;
   /** ISO instant. */
   deadline: string;
@@ -65,7 +73,17 @@ export interface OmbudsmanCase extends CaseSummary {
 export interface CaseDetail extends CaseSummary {
   language: Language;
   manifestation: Manifestation | null;
-  ombudsman: { protocol: string; deadline: string; complex: boolean; complexReason: string | null } | null;
+  ombudsman: {
+    protocol: string;
+    state: OmbudsmanState;
+    deadline: string;
+    complex: boolean;
+    complexReason: string | null;
+    /** Past its deadline and not answered yet. */
+    overdue: boolean;
+    /** The states an operator may move it to now. */
+    nextStates: OmbudsmanState[];
+  } | null;
   timeline: TimelineEntry[];
 }
 
@@ -117,4 +135,8 @@ export type ReleaseResult =
 
 export type MarkComplexResult =
   | { ok: true; deadline: string }
+  | { ok: false; reason: 'not_found' | 'not_ombudsman' | 'invalid'; message: string };
+
+export type OmbudsmanStateResult =
+  | { ok: true; state: OmbudsmanState; deadline: string }
   | { ok: false; reason: 'not_found' | 'not_ombudsman' | 'invalid'; message: string };

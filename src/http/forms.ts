@@ -1,5 +1,6 @@
 import { CATEGORIES, type Category } from '../config/schema';
 import { hasValidNifCheckDigit, normaliseNifDigits } from '../core/identity/nif';
+import { OMBUDSMAN_STATES, type OmbudsmanState } from '../core/ombudsman-states';
 
 /** What an agent submits: validated here before anything reaches the case store. */
 
@@ -46,6 +47,15 @@ export function parseReleaseForm(body: Record<string, unknown>): FormResult<Rele
     return { ok: false, message: 'The NIF must be 9 digits with a valid check digit.' };
   }
   return { ok: true, value: { categories, nome, nif } };
+}
+
+/** The ombudsman state an operator moves a case to (policy §4); the lifecycle itself is checked by the core. */
+export function parseOmbudsmanStateForm(body: Record<string, unknown>): FormResult<{ state: OmbudsmanState }> {
+  const state = text(body.state);
+  if (!(OMBUDSMAN_STATES as readonly string[]).includes(state)) {
+    return { ok: false, message: `Choose a state: ${OMBUDSMAN_STATES.join(', ')}.` };
+  }
+  return { ok: true, value: { state: state as OmbudsmanState } };
 }
 
 export function parseComplexForm(body: Record<string, unknown>): FormResult<{ reason: string }> {

@@ -20,7 +20,7 @@ import type { CaseConsole, CaseFilter } from './console-port';
 import { DASHBOARD_PATH, isRefusedBoardAction, registerDashboard } from './dashboard';
 import { checkReadiness, type Probes } from './health';
 import { type GaugeSources, refreshGauges, type TriageMetrics } from './metrics';
-import { parseReleaseForm, parseComplexForm } from './forms';
+import { parseReleaseForm, parseComplexForm, parseOmbudsmanStateForm } from './forms';
 import { CASE_STATES, casePage, casesPage, CONSOLE_CSS, layout, loginPage, notFoundPage, ombudsmanPage, reviewPage } from './views';
 import type { AuthConfig } from './web-config';
 import type { SafeHtml } from './html';
@@ -101,7 +101,8 @@ export function parseCaseFilter(query: Record<string, unknown>): CaseFilter {
 /** Fixed flash messages selected by code, so nothing from the query string is reflected. */
 const FLASH: Record<string, { kind: 'ok' | 'error'; text: string }> = {
   released: { kind: 'ok', text: 'Released: the forwards are queued for sending.' },
-  complex: { kind: 'ok', text: 'Marked complex: the deadline was extended.' },
+  complex: { kind: 'ok', text: 'Marked complex: the deadline was extended and the customer told the new one.' },
+  state: { kind: 'ok', text: 'Ombudsman state changed: the customer is told.' },
 };
 
 /**
@@ -331,6 +332,23 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return reply.redirect(`/cases/${encodeURIComponent(detail.reference)}?done=complex`, 303);
   });
 
+  app.post('/cases/:ref/ombudsman-state', async (request, reply) => {
+    if (!requireCsrf(request, reply)) return reply;
+    const ref = (request.params as { ref: string }).ref;
+    const detail = REFERENCE.test(ref) ? await deps.cases.getCase(ref) : null;
+    if (!detail) return page(reply.code(404), request, 'Not found', notFoundPage(`No case ${ref}.`));
+    const csrf = auth.csrfToken(request.principal as Principal);
+    const form = parseOmbudsmanStateForm((request.body ?? {}) as Record<string, unknown>);
+    if (!form.ok) return page(reply.code(400), request, `Case ${ref}`, casePage(detail, csrf), { kind: 'error', text: form.message });
+    const result = await deps.cases.changeOmbudsmanState(detail.reference, { state: form.value.state, by: (request.principal as Principal).name });
+    if (!result.ok) {
+      const code = result.reason === 'not_found' ? 404 : result.reason === 'invalid' ? 409 : 400;
+      return page(reply.code(code), request, `Case ${ref}`, casePage(detail, csrf), { kind: 'error', text: result.message });
+    }
+    request.log.info({ msg: 'ombudsman state changed', caseId: detail.reference, state: result.state, user: request.principal?.name });
+    return reply.redirect(`/cases/${encodeURIComponent(detail.reference)}?done=state`, 303);
+  });
+
   app.get('/review', async (request, reply) => page(reply, request, 'Review', reviewPage(await deps.cases.listReview())));
   app.get('/ombudsman', async (request, reply) => page(reply, request, 'Ombudsman', ombudsmanPage(await deps.cases.listOmbudsman(now()))));
 
@@ -353,6 +371,29 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (!result.ok) return reply.code(result.reason === 'not_found' ? 404 : result.reason === 'invalid' ? 400 : 409).send({ error: result.message });
     request.log.info({ msg: 'review released', caseId: ref, categories: form.value.categories, jobIds: result.jobIds, user: request.principal?.name });
     return { released: true, jobIds: result.jobIds };
+  });
+
+  app.post('/api/cases/:ref/ombudsman-state', async (request, reply) => {
+    if (!requireCsrf(request, reply)) return reply;
+    const ref = (request.params as { ref: string }).ref;
+    if (!REFERENCE.test(ref)) return reply.code(404).send({ error: 'not found' });
+    const form = parseOmbudsmanStateForm((request.body ?? {}) as Record<string, unknown>);
+    if (!form.ok) return reply.code(400).send({ error: form.message });
+    const result = await deps.cases.changeOmbudsmanState(ref, { state: form.value.state, by: (request.principal as Principal).name });
+    if (!result.ok) return reply.code(result.reason === 'not_found' ? 404 : result.reason === 'invalid' ? 409 : 400).send({ error: result.message });
+    request.log.info({ msg: 'ombudsman state changed', caseId: ref, state: result.state, user: request.principal?.name });
+    return { state: result.state, deadline: result.deadline };
+  });
+  app.post('/api/cases/:ref/complex', async (request, reply) => {
+    if (!requireCsrf(request, reply)) return reply;
+    const ref = (request.params as { ref: string }).ref;
+    if (!REFERENCE.test(ref)) return reply.code(404).send({ error: 'not found' });
+    const form = parseComplexForm((request.body ?? {}) as Record<string, unknown>);
+    if (!form.ok) return reply.code(400).send({ error: form.message });
+    const result = await deps.cases.markComplex(ref, { reason: form.value.reason, by: (request.principal as Principal).name });
+    if (!result.ok) return reply.code(result.reason === 'not_found' ? 404 : result.reason === 'invalid' ? 409 : 400).send({ error: result.message });
+    request.log.info({ msg: 'ombudsman case marked complex', caseId: ref, user: request.principal?.name });
+    return { deadline: result.deadline };
   });
 
   // Queue dashboard ---------------------------------------------------------------------------

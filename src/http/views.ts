@@ -1,4 +1,5 @@
 import { CATEGORIES, type Category } from '../config/schema';
+import type { OmbudsmanState } from '../core/ombudsman-states';
 import type { CaseStatus } from '../core/types';
 import type { CaseDetail, CaseFilter, CaseSummary, OmbudsmanCase, TimelineEntry } from './console-port';
 import { html, type SafeHtml } from './html';
@@ -125,11 +126,11 @@ export function ombudsmanPage(cases: readonly OmbudsmanCase[]): SafeHtml {
   return html`<h1>Ombudsman</h1>
 ${cases.length === 0
   ? html`<p class="muted">No ombudsman cases.</p>`
-  : html`<table class="cases"><thead><tr><th>Protocol</th><th>Case</th><th>Manifestation</th><th>Deadline</th><th>State</th><th>Customer</th></tr></thead><tbody>
+  : html`<table class="cases"><thead><tr><th>Protocol</th><th>Case</th><th>Manifestation</th><th>Deadline</th><th>Ombudsman state</th><th>Case state</th><th>Customer</th></tr></thead><tbody>
 ${cases.map(
   (c) => html`<tr${c.overdue ? html` class="overdue"` : ''}><td class="mono">${c.protocol}</td><td>${caseLink(c.reference)}</td><td>${c.manifestation ?? ''}</td>
 <td>${when(c.deadline)}${c.overdue ? html` <strong class="late">overdue</strong>` : ''}${c.complex ? html` <span class="tag">complex</span>` : ''}</td>
-<td>${status(c.status)}</td><td>${c.customer}</td></tr>`,
+<td>${ombudsmanStateLabel(c.state)}</td><td>${status(c.status)}</td><td>${c.customer}</td></tr>`,
 )}
 </tbody></table>`}`;
 }
@@ -163,11 +164,12 @@ export function casePage(c: CaseDetail, csrf: string): SafeHtml {
   <dt>Language</dt><dd>${c.language}</dd>
   ${c.reviewReason ? html`<dt>Review reason</dt><dd>${c.reviewReason}</dd>` : ''}
   ${c.ombudsman
-    ? html`<dt>Protocol</dt><dd class="mono">${c.ombudsman.protocol}</dd><dt>Deadline</dt><dd>${when(c.ombudsman.deadline)}${c.ombudsman.complex ? html` (complex: ${c.ombudsman.complexReason ?? ''})` : ''}</dd>`
+    ? html`<dt>Protocol</dt><dd class="mono">${c.ombudsman.protocol}</dd><dt>Ombudsman state</dt><dd class="ombudsman-state">${ombudsmanStateLabel(c.ombudsman.state)}</dd><dt>Deadline</dt><dd>${when(c.ombudsman.deadline)}${c.ombudsman.overdue ? html` <strong class="late">overdue</strong>` : ''}${c.ombudsman.complex ? html` (complex: ${c.ombudsman.complexReason ?? ''})` : ''}</dd>`
     : ''}
 </dl>
 ${c.status === 'review' ? releaseForm(c, csrf) : ''}
-${c.ombudsman && !c.ombudsman.complex ? complexForm(c, csrf) : ''}
+${c.ombudsman && c.ombudsman.nextStates.length > 0 ? ombudsmanStateForm(c.reference, c.ombudsman.nextStates, csrf) : ''}
+${c.ombudsman && !c.ombudsman.complex && (c.ombudsman.state === 'received' || c.ombudsman.state === 'in_analysis') ? complexForm(c, csrf) : ''}
 <h2>Timeline</h2>
 <ol class="timeline">${c.timeline.map(timelineEntry)}</ol>`;
 }
@@ -185,11 +187,33 @@ ${CATEGORIES.map((cat) => html`<label class="check"><input type="checkbox" name=
 </form>`;
 }
 
+const OMBUDSMAN_STATE_LABELS: Record<OmbudsmanState, string> = {
+  received: 'received',
+  in_analysis: 'in analysis',
+  answered: 'answered',
+  closed: 'closed',
+};
+
+function ombudsmanStateLabel(state: OmbudsmanState): string {
+  return OMBUDSMAN_STATE_LABELS[state];
+}
+
+/** One button per allowed next state: the customer is told of each change (policy §4). */
+function ombudsmanStateForm(reference: string, next: readonly OmbudsmanState[], csrf: string): SafeHtml {
+  return html`<form method="post" action="/cases/${encodeURIComponent(reference)}/ombudsman-state" class="panel ombudsman-state">
+<h2>Ombudsman state</h2>
+<input type="hidden" name="_csrf" value="${csrf}">
+<p class="small">The customer gets a notice of the change.</p>
+${next.map((state) => html`<button type="submit" name="state" value="${state}">Mark ${ombudsmanStateLabel(state)}</button> `)}
+</form>`;
+}
+
 function complexForm(c: CaseDetail, csrf: string): SafeHtml {
   return html`<form method="post" action="/cases/${encodeURIComponent(c.reference)}/complex" class="panel">
 <h2>Complex case</h2>
 <input type="hidden" name="_csrf" value="${csrf}">
 <label>Reason <input name="reason" required minlength="5"></label>
+<p class="small">The deadline becomes the complex-case one; the customer is told the new deadline, the reason stays internal.</p>
 <button type="submit">Extend deadline</button>
 </form>`;
 }

@@ -167,9 +167,10 @@ export function createClassifier(deps: ClassifierDeps): (data: ClassifyJobData) 
         caseFound: !!tagged,
         tokenValid,
         from: message.from?.address ?? null,
-        routes: tagged?.record.routes ?? [],
+        routes: tagged ? destinationsOf(tagged.record) : [],
         categories: tagged?.record.categories ?? [],
         customer: tagged?.record.customer.address ?? null,
+        status: tagged?.record.status ?? null,
       });
       if (verdict.action === 'relay' && tagged) return planRelay(data, message, tagged, now);
       const reason = verdict.action === 'review' ? verdict.reason : 'answer not relayed';
@@ -396,6 +397,15 @@ export function caseView(record: CaseRecord): CaseView {
       ? { protocol: record.ombudsman.protocol, deadline: record.ombudsman.deadline, manifestation: record.ombudsman.manifestation }
       : null,
   };
+}
+
+/**
+ * The case's own destinations (policy §7): the to and cc of every forward the case was sent on,
+ * plus its current routes. Only they may answer through the case's reply address.
+ */
+function destinationsOf(record: CaseRecord): Array<{ category: string; to: string[]; cc: string[] }> {
+  const forwards = record.mails.filter((m) => m.kind === 'forward').map((m) => ({ category: 'forward', to: m.to, cc: m.cc }));
+  return [...record.routes, ...forwards];
 }
 
 /** Where replies to the customer go: Reply-To when given, else From (RFC 5322 §3.6.2). */

@@ -3,6 +3,7 @@ import type { CaseStore } from '../adapters/case-store';
 import { QUEUE_NAMES, type ClassifyJobData, type SendJobData } from '../adapters/queues';
 import type { Logger } from '../log';
 import { createClassifier, type ClassifierDeps, type ClassifyOutcome } from './classifier';
+import { createOmbudsmanActions } from './ombudsman';
 import { createRouter, type RouterDeps, type SendOutcome } from './router';
 
 export interface WorkersDeps {
@@ -15,7 +16,17 @@ export interface WorkersDeps {
   logger: Logger;
   classifyConcurrency: number;
   sendConcurrency: number;
-  /** How often held cases are checked against `limits.holdDays`; 0 turns the sweep off. */
+  /**
+   * BullMQ job lock (renewed at half; default 30 s): a job whose worker died is taken again once
+   * its lock has run out, checked every half lock.
+   */
+  lockDurationMs?: number;
+  /** Times a job may lose its worker before it goes to the failed jobs (default 5; BullMQ's own is 1). */
+  maxStalledCount?: number;
+  /**
+   * How often the sweeps run: held cases against `limits.holdDays`, ombudsman deadlines against
+   * `ombudsman.reminderBusinessDaysBefore`; 0 turns them off.
+   */
   holdSweepMs?: number;
   /** Which workers to run (default both). */
   run?: { classify?: boolean; send?: boolean };
@@ -27,6 +38,8 @@ export interface RunningWorkers {
   send: Worker<SendJobData, SendOutcome> | null;
   /** Held cases past `limits.holdDays` → review (also run by the timer). */
   sweepHeld(): Promise<string[]>;
+  /** Ombudsman deadlines near: the team is reminded, once per deadline (also run by the timer). */
+  sweepOmbudsman(): Promise<string[]>;
   /** Stops taking jobs and waits for the ones in flight (a send in progress finishes). */
   close(): Promise<void>;
 }
@@ -41,7 +54,16 @@ export function createWorkers(deps: WorkersDeps): RunningWorkers {
   const clock = deps.now ?? (() => new Date());
   const classifyFn = createClassifier(deps.classifier);
   const routeFn = createRouter(deps.router);
-  const common = { connection: deps.connection, prefix: deps.prefix };
+  // Jobs are idempotent (case-store markers): running one again after a crash is harmless, so a
+  // few crashes in a row (several SIGKILLs while draining) do not dead-letter a message.
+  const lockDuration = deps.lockDurationMs ?? 30_000;
+  const common = {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    lockDuration,
+    stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
+    maxStalledCount: deps.maxStalledCount ?? 5,
+  };
   const runClassify = deps.run?.classify ?? true;
   const runSend = deps.run?.send ?? true;
 
@@ -105,11 +127,30 @@ export function createWorkers(deps: WorkersDeps): RunningWorkers {
     return moved;
   }
 
+  const c = deps.classifier;
+  const ombudsman = createOmbudsmanActions({
+    store: deps.store,
+    enqueueMails: c.enqueueMails,
+    rules: c.rules,
+    calendarFor: c.calendarFor,
+    inboxAddress: c.inboxAddress,
+    fromName: c.fromName,
+    secret: c.secret,
+    logger: deps.logger,
+    now: clock,
+  });
+  const sweepOmbudsman = () => ombudsman.sweepReminders();
+
   let timer: NodeJS.Timeout | null = null;
   let sweeping: Promise<unknown> | null = null;
   if (runClassify && (deps.holdSweepMs ?? 3_600_000) > 0) {
+    // Every instance sweeps: the case store's compare-and-set and the mails' fixed job ids make
+    // concurrent sweeps harmless.
     timer = setInterval(() => {
-      sweeping = sweepHeld().catch((err: unknown) => log.warn({ err }, 'hold sweep failed'));
+      sweeping = Promise.all([
+        sweepHeld().catch((err: unknown) => log.warn({ err }, 'hold sweep failed')),
+        sweepOmbudsman().catch((err: unknown) => log.warn({ err }, 'ombudsman sweep failed')),
+      ]);
     }, deps.holdSweepMs ?? 3_600_000);
     timer.unref();
   }
@@ -118,6 +159,7 @@ export function createWorkers(deps: WorkersDeps): RunningWorkers {
     classify,
     send,
     sweepHeld,
+    sweepOmbudsman,
     async close() {
       if (timer) clearInterval(timer);
       const results = await Promise.allSettled([classify?.close(), send?.close(), sweeping]);

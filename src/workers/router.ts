@@ -1,9 +1,13 @@
 import { UnrecoverableError } from 'bullmq';
 import type { CaseStore, DeliveryRecord } from '../adapters/case-store';
+import { extractFiles } from '../adapters/mime';
 import type { SendJobData } from '../adapters/queues';
+import type { SendJournal } from '../adapters/send-journal';
+import type { FindSent } from '../adapters/sent-folder';
 import { classifySendError, recipientErrors, type AttachmentContent, type MailSender, type RecipientError } from '../adapters/smtp-sender';
 import { toLocalDate } from '../core/business-days';
 import type { Rules } from '../core/types';
+import { TriageError } from '../errors';
 import type { Logger } from '../log';
 
 /**
@@ -13,6 +17,9 @@ import type { Logger } from '../log';
  *   configured number of automatic replies per day (policy §2, §5): checked before sending;
  * - after the SMTP server accepts, set the sent marker, per recipient: when some recipients are
  *   deferred (4xx), the retry sends to those only, so nobody gets the mail twice;
+ * - each attempt is journalled before the SMTP transaction and cleared once its outcome is
+ *   recorded: an entry left by a process that died mid-send puts the mail in doubt, and it is
+ *   looked up in the Sent folder before it goes again (see settleInDoubt);
  * - a permanent refusal (5xx, bad credentials) fails the job for good with UnrecoverableError,
  *   keeping the original stack, code and responseCode; anything else is rethrown so BullMQ
  *   retries with backoff (habit 3). Failed jobs stay in the queue as dead letters.
@@ -28,6 +35,12 @@ export interface RouterDeps {
   onSent?: (data: SendJobData, now: Date) => void;
   /** Called on each failed attempt (metrics). */
   onFailed?: (data: SendJobData, failure: 'permanent' | 'transient') => void;
+  /** Sends in flight (send-journal.ts): tells a send cut short by a crash from a first attempt. */
+  journal?: SendJournal;
+  /** Looks for our Message-ID in the Sent folder (sent-folder.ts) before a send in doubt goes again. */
+  findSent?: FindSent;
+  /** How long after the attempt that died its copy may take to show in the Sent folder. Default 10 s. */
+  sentSettleMs?: number;
 }
 
 export type SendOutcome =
@@ -85,6 +98,45 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
       detail: detail === null ? null : detail.slice(0, 300),
     });
 
+  const sentSettleMs = deps.sentSettleMs ?? 10_000;
+
+  /**
+   * An earlier attempt died mid-send (its journal entry outlived it): the server may have the mail.
+   * Found in the Sent folder → recorded as sent, not sent again. Not found yet → looked for again
+   * until `sentSettleMs` after that attempt, then sent again (the server never had it). With no
+   * Sent folder to ask, sent again: the recipient may get it twice, with the same Message-ID
+   * (which mail clients and helpdesks collapse). Either way the journal keeps the count.
+   */
+  async function settleInDoubt(data: SendJobData, delivery: DeliveryRecord, pending: string[], since: Date): Promise<SendOutcome | null> {
+    const { mail } = data;
+    const journal = deps.journal as SendJournal;
+    const context = { caseId: mail.caseId, step: mail.step, kind: mail.kind, since: since.toISOString() };
+    if (deps.findSent) {
+      if (await deps.findSent(mail.messageId)) {
+        const at = clock().toISOString();
+        delivery.delivered = [...new Set([...delivery.delivered, ...pending])];
+        delivery.complete = true;
+        delivery.at = at;
+        delivery.response = 'found in the Sent folder after an interrupted send';
+        await deps.store.putDelivery(mail.messageId, delivery);
+        await journal.settle(mail.messageId, 'found-in-sent');
+        await journal.end(mail.messageId);
+        await mailEvent(data, at, 'sent', delivery.response);
+        deps.onSent?.(data, new Date(at));
+        log.warn(context, 'send in doubt: found in the Sent folder, not sent again');
+        return { status: 'sent', response: delivery.response, rejected: delivery.refused.map((r) => r.address) };
+      }
+      if (clock().getTime() - since.getTime() < sentSettleMs) {
+        throw new TriageError('TRIAGE_SMTP_IN_DOUBT', 'a send cut short by a crash is not in the Sent folder yet; looking again before sending', {
+          context,
+        });
+      }
+    }
+    await journal.settle(mail.messageId, 'sent-again');
+    log.warn(context, deps.findSent ? 'send in doubt: not in the Sent folder, sending again' : 'send in doubt: no Sent folder to look in, sending again');
+    return null;
+  }
+
   return async function route(data: SendJobData): Promise<SendOutcome> {
     const { mail } = data;
     const delivery: DeliveryRecord = (await deps.store.getDelivery(mail.messageId)) ?? {
@@ -116,12 +168,21 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
     for (const ref of mail.attachments) {
       const raw = await deps.store.getRaw(ref.hash);
       if (!raw) throw new UnrecoverableError(`TRIAGE_REDIS: the original message ${ref.hash} is no longer in Redis`);
-      attachments.push({ filename: ref.filename, content: raw });
+      // A relayed answer carries the team's files, never the message itself (policy §3, §7).
+      if (ref.files) attachments.push(...(await extractFiles(raw)));
+      else attachments.push({ filename: ref.filename, content: raw });
     }
 
     const done = new Set([...delivery.delivered, ...delivery.refused.map((r) => r.address)]);
     const pending = [...new Set([...mail.to, ...mail.cc].map((a) => a.toLowerCase()))].filter((a) => !done.has(a));
     const partialRetry = done.size > 0;
+
+    // Habit 7: a crash between the server's acceptance and the sent marker leaves the mail in doubt.
+    const inDoubtSince = deps.journal ? await deps.journal.begin(mail.messageId, now) : null;
+    if (inDoubtSince) {
+      const settled = await settleInDoubt(data, delivery, pending, inDoubtSince);
+      if (settled) return settled;
+    }
 
     let accepted: string[] = [];
     let rejections: RecipientError[] = [];
@@ -137,6 +198,7 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
       const perRecipient = recipientErrors(e.rejectedErrors);
       if (perRecipient.length === 0) {
         // The whole transaction failed (connection, auth, DATA refused): one verdict for the mail.
+        await deps.journal?.end(mail.messageId);
         const failure = classifySendError(e);
         log.warn({ caseId: mail.caseId, step: mail.step, kind: mail.kind, code: e.code, responseCode: e.responseCode, failure, err: e }, 'send failed');
         deps.onFailed?.(data, failure);
@@ -163,6 +225,7 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
     delivery.response = response || delivery.response;
     // Nobody got it: nothing to protect, so an operator's retry of the dead letter sends it again.
     if (delivery.delivered.length > 0 || transient.length > 0) await deps.store.putDelivery(mail.messageId, delivery);
+    await deps.journal?.end(mail.messageId);
 
     if (transient.length > 0) {
       deps.onFailed?.(data, 'transient');

@@ -8,6 +8,8 @@ export interface SinkMessage {
   from: string;
   raw: Buffer;
   parsed: ParsedMail;
+  /** ms since the epoch, when the server accepted it. */
+  at: number;
   /** Header value, lower-case name. */
   header(name: string): string | undefined;
 }
@@ -34,7 +36,15 @@ export interface SmtpSink {
  * An in-process SMTP server for the integration tests (architecture §4: real SMTP through
  * `smtp-server`). Plain text, no auth, on a free port of 127.0.0.1.
  */
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /**
+   * Called with each mail before the server accepts it (a failure refuses it with 451), as a
+   * provider filing what it accepted in the sender's Sent folder (Gmail, Microsoft 365).
+   */
+  keepCopy?: (raw: Buffer) => Promise<void>;
+}
+
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const attempts = new Map<string, number>();
   const rejections = new Map<string, { code: number; times: number }>();
@@ -60,9 +70,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
-        simpleParser(raw)
+        Promise.resolve(options.keepCopy?.(raw))
+          .then(() => simpleParser(raw))
           .then((parsed) => {
             messages.push({
+              at: Date.now(),
               recipients: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
               from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               raw,
@@ -74,7 +86,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
             });
             callback();
           })
-          .catch((err: Error) => callback(err));
+          .catch((err: Error) => callback(Object.assign(err, { responseCode: 451 })));
       });
     },
   });
@@ -82,6 +94,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // A client that dies mid-session (a killed service) resets its connection: not the sink's failure.
+  server.on('error', () => undefined);
   const port = (server.server.address() as AddressInfo).port;
 
   return {

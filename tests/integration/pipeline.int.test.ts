@@ -16,8 +16,11 @@ const MEDIS = 'medico.online@medis.pt';
 const CLINICAL = 'areaclinica@saude360.medis.pt';
 const DISCLAIMER_START = 'Para informações adicionais relacionadas com o seguro de saúde Médis';
 
+// A relayed answer carries none of our X-Triage-* headers: its Message-ID step says what it is.
 const kindOf = (m: SinkMessage): string =>
-  m.header('auto-submitted') === 'auto-generated' ? 'forward' : (m.header('x-triage-kind') ?? 'unknown');
+  m.header('auto-submitted') === 'auto-generated'
+    ? 'forward'
+    : (m.header('x-triage-kind') ?? (/\.relay-[0-9a-f]+\./.test(m.parsed.messageId ?? '') ? 'relay' : 'unknown'));
 const summary = (messages: SinkMessage[]) =>
   messages.map((m) => `${kindOf(m)} → ${[...m.recipients].sort().join(',')}`).sort();
 

@@ -79,3 +79,31 @@ describe('loadConfig', () => {
     expect(config.smtp).toBeNull();
   });
 });
+
+describe('loadConfig, crash recovery settings', () => {
+  it('when unset, then locks, stalls and the mailbox lease take their defaults and no Sent folder is asked', () => {
+    const config = loadConfig(complete);
+    expect(config.workers.lockMs).toBe(30_000);
+    expect(config.workers.maxStalled).toBe(5);
+    expect(config.imap?.leaseSeconds).toBe(30);
+    expect(config.smtp?.sentFolder).toBeNull();
+  });
+
+  it('when set, then they are read', () => {
+    const config = loadConfig({ ...complete, WORKER_LOCK_MS: '3000', WORKER_MAX_STALLED: '9', IMAP_LEASE_SECONDS: '3', SMTP_SENT_FOLDER: 'Sent Items' });
+    expect(config.workers).toMatchObject({ lockMs: 3000, maxStalled: 9 });
+    expect(config.imap?.leaseSeconds).toBe(3);
+    expect(config.smtp?.sentFolder).toBe('Sent Items');
+    expect(describeConfig(config)).toMatchObject({ smtp: { sentFolder: 'Sent Items' } });
+  });
+
+  it('when SMTP_SENT_FOLDER is set without IMAP_URL for a worker, then it is refused with the reason', () => {
+    const { IMAP_URL: _omit, ...noImap } = complete;
+    const issues = issuesOf(() => loadConfig({ ...noImap, SMTP_SENT_FOLDER: 'Sent' }, { role: 'worker' }));
+    expect(issues).toContainEqual({ key: 'SMTP_SENT_FOLDER', message: 'needs IMAP_URL: the Sent folder is looked up in that account' });
+  });
+
+  it('when the lock is under a second, then it is refused', () => {
+    expect(issuesOf(() => loadConfig({ ...complete, WORKER_LOCK_MS: '200' })).map((i) => i.key)).toContain('WORKER_LOCK_MS');
+  });
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_CONFIG_DIR } from '../../../src/config/load';
 import { RulesSchema, type Rules } from '../../../src/config/schema';
-import { computeDeadline, isBusinessDay } from '../../../src/core/business-days';
+import { buildBusinessCalendar, computeDeadline, isBusinessDay } from '../../../src/core/business-days';
 
 /** The 13 national holidays of Código do Trabalho art. 234, per year. */
 const PT_2026 = [
@@ -92,6 +92,27 @@ describe('buildOmbudsmanCalendar', () => {
     const calendar = buildOmbudsmanCalendar(rules.ombudsman, { from: 2026, to: 2027 });
     const deadline = computeDeadline(new Date('2026-03-26T10:00:00Z'), rules.ombudsman.deadlineBusinessDays, calendar);
     expect(deadline.toISOString()).toBe('2026-04-06T16:30:00.000Z');
+  });
+});
+
+describe('buildOmbudsmanCalendar against the hand-written list', () => {
+  it('when deadlines are computed with the library holidays and with the Código do Trabalho list, then they agree for every arrival of 2026-2027', () => {
+    const rules = shippedOmbudsmanRules();
+    const fromLibrary = buildOmbudsmanCalendar(rules, { from: 2026, to: 2028 });
+    const byHand = buildBusinessCalendar({ timezone: rules.timezone, officeHours: rules.officeHours, holidays: [...PT_2026, ...PT_2027, ...buildHolidaySet(pt, { from: 2028, to: 2028 })], years: { from: 2026, to: 2028 } });
+    // Before opening, in the lunch gap and after closing (UTC; Lisbon is UTC+0/+1), every day.
+    for (let day = Date.UTC(2026, 0, 1); day < Date.UTC(2028, 0, 1); day += 86_400_000) {
+      for (const hour of [6.5, 11.5, 18]) {
+        const received = new Date(day + hour * 3_600_000);
+        for (const days of [rules.deadlineBusinessDays, rules.complexDeadlineBusinessDays]) {
+          expect([received.toISOString(), days, computeDeadline(received, days, fromLibrary).toISOString()]).toEqual([
+            received.toISOString(),
+            days,
+            computeDeadline(received, days, byHand).toISOString(),
+          ]);
+        }
+      }
+    }
   });
 });
 

@@ -307,3 +307,39 @@ describe('computeDeadline over two whole years', () => {
     }
   });
 });
+
+describe('computeDeadline at the edges: after hours before holidays, the DST hours, 2027', () => {
+  it.each([
+    // [label, received (UTC), clock starts (UTC), 7-day deadline (UTC)]
+    ['after hours on the Thursday before Good Friday 2027 (the DST change is on Easter Sunday)', '2027-03-25T18:00:00Z', '2027-03-29T07:00:00.000Z', '2027-04-06T16:30:00.000Z'],
+    ['before opening on the Monday after the spring change 2027', '2027-03-29T06:30:00Z', '2027-03-29T07:00:00.000Z', '2027-04-06T16:30:00.000Z'],
+    ['in the hour the spring change skips (Sunday 29 March 2026, 01:30 UTC)', '2026-03-29T01:30:00Z', '2026-03-30T07:00:00.000Z', '2026-04-08T16:30:00.000Z'],
+    ['in the first 01:30 of the repeated autumn hour 2026 (WEST)', '2026-10-25T00:30:00Z', '2026-10-26T08:00:00.000Z', '2026-11-03T17:30:00.000Z'],
+    ['in the second 01:30 of the repeated autumn hour 2026 (WET)', '2026-10-25T01:30:00Z', '2026-10-26T08:00:00.000Z', '2026-11-03T17:30:00.000Z'],
+    ['after hours the Friday before the autumn change 2027, All Saints on the Monday', '2027-10-29T18:00:00Z', '2027-11-02T08:00:00.000Z', '2027-11-10T17:30:00.000Z'],
+    ['in the lunch gap in summer time', '2026-06-17T11:30:00Z', '2026-06-17T12:00:00.000Z', '2026-06-25T16:30:00.000Z'],
+    ["after hours on New Year's Eve, New Year's Day next", '2026-12-31T18:00:00Z', '2027-01-04T08:00:00.000Z', '2027-01-12T17:30:00.000Z'],
+    ['after hours on the eve of Corpus Christi 2027', '2027-05-26T17:45:00Z', '2027-05-28T07:00:00.000Z', '2027-06-07T16:30:00.000Z'],
+    ['after hours on the eve of 1 December 2027, 8 December inside', '2027-11-30T18:00:00Z', '2027-12-02T08:00:00.000Z', '2027-12-13T17:30:00.000Z'],
+  ])('when a message arrives %s (%s), then the clock starts at %s and 7 business days end at %s', (_label, received, start, deadline) => {
+    expect(countingStart(at(received), calendar).toISOString()).toBe(start);
+    expect(computeDeadline(at(received), 7, calendar).toISOString()).toBe(deadline);
+  });
+
+  it('when a complex case arrives on 1 March 2027, then 30 business days skip Good Friday and cross the DST change: 12 April 17:30 summer time', () => {
+    expect(computeDeadline(at('2027-03-01T10:00:00Z'), 30, calendar).toISOString()).toBe('2027-04-12T16:30:00.000Z');
+  });
+
+  it('when a deadline is extended to any length between 7 and 30, then it never moves earlier and always ends at 17:30 Lisbon on a business day', () => {
+    const wall = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Lisbon', hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
+    for (const received of ['2026-03-27T19:00:00Z', '2026-12-23T16:00:00Z', '2027-03-25T18:00:00Z', '2027-10-22T12:30:00Z']) {
+      let previous = 0;
+      for (let days = 7; days <= 30; days++) {
+        const deadline = computeDeadline(at(received), days, calendar);
+        expect(deadline.getTime()).toBeGreaterThan(previous);
+        expect([wall.format(deadline), isBusinessDay(deadline, calendar)]).toEqual(['17:30', true]);
+        previous = deadline.getTime();
+      }
+    }
+  });
+});

@@ -102,4 +102,13 @@ describe('judgeTeamAnswer', () => {
     expect(judgeTeamAnswer({ ...base, from: 'intruso@x.pt' }).action).toBe('review');
     expect(judgeTeamAnswer({ ...base, categories: ['clinical'] }).action).toBe('review');
   });
+  it('when the answer comes from the cc of the case\'s route, then it is the case\'s own team', () => {
+    const invoice = { ...base, from: 'clinicadigital@saude360.medis.pt', routes: [{ category: 'invoice', to: ['rute.joao.externo@ageas.pt'], cc: ['clinicadigital@saude360.medis.pt'] }], categories: ['invoice'] };
+    expect(judgeTeamAnswer(invoice)).toEqual({ action: 'relay' });
+    expect(judgeTeamAnswer({ ...invoice, from: 'medico.online@medis.pt' }).action).toBe('review');
+  });
+  it('when the case is closed, then an old answer replayed with its valid token goes to review', () => {
+    expect(judgeTeamAnswer({ ...base, status: 'closed' })).toEqual({ action: 'review', reason: 'answer on a closed case' });
+    expect(judgeTeamAnswer({ ...base, status: 'replied' })).toEqual({ action: 'relay' });
+  });
 });

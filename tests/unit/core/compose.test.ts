@@ -2,6 +2,8 @@ import { loadRules } from '../../../src/config/load';
 import {
   answerText,
   baseSubject,
+  composeOmbudsmanNotice,
+  composeOmbudsmanReminder,
   composeRelay,
   messageIdFor,
   planMails,
@@ -9,6 +11,7 @@ import {
   type MailPlanInput,
   type OutgoingMail,
 } from '../../../src/core/compose';
+import type { OmbudsmanCase } from '../../../src/core/ombudsman-states';
 import { fold } from '../../../src/core/text';
 import { caseView, decision, parsedMessage, ROUTES } from '../../helpers/pipeline-fixtures';
 
@@ -250,5 +253,154 @@ describe('relay and helpers', () => {
   it('cuts quoted text from an answer', () => {
     expect(answerText('Olá\n> citado\nOn Mon, 2 Mar 2026, Ana wrote:\nresto', rules)).toBe('Olá');
     expect(answerText('Feito.\n-----Original Message-----\nFrom: x', rules)).toBe('Feito.');
+  });
+});
+
+describe('composeRelay', () => {
+  const view = caseView({
+    categories: ['policy'],
+    thread: ['<m1@cliente.pt>', '<MO-2026-000123.ack.a1b2c3d4@triage.medico-online.pt>', '<m2@cliente.pt>', '<MO-2026-000123.idreq-x.a1b2c3d4@triage.medico-online.pt>'],
+  });
+  const relay = (text: string, over: Parameters<typeof parsedMessage>[0] = {}) =>
+    composeRelay(view, 'pt', { hash: 'c'.repeat(64), message: parsedMessage({ messageId: '<team@medis.pt>', from: { name: 'Médis', address: 'medico.online@medis.pt' }, text, ...over }) }, ctx);
+
+  it('when a team answers, then the relay answers the customer\'s own latest message, on their thread, under "Re: … [#REF]"', () => {
+    const mail = relay('O valor está correto.');
+    expect(mail.inReplyTo).toBe('<m2@cliente.pt>');
+    expect(mail.references).toEqual(view.thread);
+    expect(mail.references).not.toContain('<team@medis.pt>');
+    expect(mail.subject).toBe('Re: Pedido de fatura [#MO-2026-000123]');
+    expect(mail.to).toEqual(['ana@cliente.pt']);
+  });
+
+  it('when relayed, then none of our internal X-Triage-* headers goes to the customer', () => {
+    const mail = relay('O valor está correto.');
+    expect(Object.keys(mail.headers).filter((h) => /^x-triage-/i.test(h))).toEqual([]);
+    expect(mail.headers['Auto-Submitted']).toBe('auto-replied');
+  });
+
+  it.each([
+    ['a Gmail attribution', 'Em seg., 2 de mar. de 2026 às 10:00, Apoio <apoio@medico-online.pt> escreveu:'],
+    ['an Outlook header block', 'De: Apoio Médico Online <apoio@medico-online.pt>\nEnviado: 2 de março de 2026 10:00\nPara: medico.online@medis.pt\nAssunto: [#MO-2026-000123] Apólice: Pedido de fatura'],
+    ['our forward pasted without any marker', ''],
+  ])('when the answer quotes our forward after %s, then no triage summary, NIF or customer text is relayed', (_label, opener) => {
+    const forward = [
+      'Pedido de cliente triado automaticamente. Responda para o endereço indicado em Responder-a, mantendo a referência no assunto.',
+      '',
+      'Referência: [#MO-2026-000123]',
+      'Categoria: Apólice (policy)',
+      'NIF: 123456789',
+      '----- Mensagem do cliente -----',
+      'Quanto tenho de pagar pela consulta?',
+    ].join('\n');
+    const mail = relay(`O valor de 15 EUR está correto.\n\nCumprimentos,\nEquipa Médis\n\n${opener}\n${forward}`);
+    expect(mail.text).toContain('O valor de 15 EUR está correto.');
+    expect(mail.text).toContain('Equipa Médis');
+    expect(mail.text).not.toMatch(/123456789|triado automaticamente|Categoria|Quanto tenho de pagar/);
+    expect(mail.text).toContain(rules.disclaimer);
+  });
+
+  it('when the case has no policy route, then the relay has no disclaimer', () => {
+    const mail = composeRelay(caseView({ categories: ['invoice'] }), 'pt', { hash: 'c'.repeat(64), message: parsedMessage({ text: 'Segue a fatura.' }) }, ctx);
+    expect(mail.text).not.toContain(rules.disclaimer);
+  });
+
+  it('when the team attaches a file, then the relay carries the files of the answer, never the answer itself', () => {
+    const withFile = relay('Segue a fatura.', { attachments: [{ filename: 'fatura.pdf', contentType: 'application/pdf', size: 1000, isMessage: false }] });
+    expect(withFile.attachments).toEqual([{ hash: 'c'.repeat(64), filename: '', files: true }]);
+    const onlyOurForward = relay('Ok.', { attachments: [{ filename: 'MO-2026-000123-1.eml', contentType: 'message/rfc822', size: 1000, isMessage: true }] });
+    expect(onlyOurForward.attachments).toEqual([]);
+  });
+
+  it('when the same answer is composed twice, then it has the same Message-ID (a retry never relays twice)', () => {
+    expect(relay('a').messageId).toBe(relay('a').messageId);
+    expect(relay('a').messageId).toBe('<MO-2026-000123.relay-cccccccccccc.a1b2c3d4@triage.medico-online.pt>');
+  });
+});
+
+describe('composeOmbudsmanNotice', () => {
+  const ombudsman: OmbudsmanCase = {
+    protocol: 'OUV-2026-000007',
+    manifestation: 'reclamacao',
+    state: 'in_analysis',
+    receivedAt: '2026-03-27T19:00:00.000Z',
+    deadline: '2026-04-08T16:30:00.000Z',
+    deadlineBusinessDays: 7,
+    complex: null,
+    history: [
+      { from: null, to: 'received', at: '2026-03-27T19:00:00.000Z' },
+      { from: 'received', to: 'in_analysis', at: '2026-03-30T09:00:00.000Z' },
+    ],
+  };
+  const view = caseView({ categories: ['ombudsman'], subject: 'Reclamação', thread: ['<r1@cliente.pt>', '<MO-2026-000123.ack.a1b2c3d4@triage.medico-online.pt>'] });
+
+  it.each([
+    ['in_analysis', 'pt', /mudou de estado: em análise[\s\S]*Prazo de resposta: até 8 de abril de 2026 às 17:30/],
+    ['answered', 'pt', /mudou de estado: respondido/],
+    ['closed', 'pt', /mudou de estado: encerrado/],
+    ['in_analysis', 'en', /has changed state: in analysis[\s\S]*Answer due by: 8 April 2026 at 17:30/],
+    ['closed', 'en', /has changed state: closed/],
+  ] as const)('when the case goes to %s, then the customer is told in %s, with the protocol', (to, lang, expected) => {
+    const mail = composeOmbudsmanNotice(view, { ...ombudsman, state: to }, lang, { type: 'state_changed', to, index: 1 }, ctx);
+    expect(mail.kind).toBe('ombudsman_notice');
+    expect(mail.text).toContain('OUV-2026-000007');
+    expect(mail.text).toMatch(expected);
+    expect(mail.step).toBe(`ouv-1-${to}`);
+    expect(mail.to).toEqual(['ana@cliente.pt']);
+    expect(mail.inReplyTo).toBe('<r1@cliente.pt>');
+    expect(mail.subject).toBe('Re: Reclamação [#MO-2026-000123]');
+    expect(mail.capAddress).toBeNull();
+    expect(mail.text).not.toMatch(/\{\{/);
+  });
+
+  it('when the case is marked complex, then the customer is told the new deadline but not the internal reason', () => {
+    const complex = { ...ombudsman, deadline: '2026-05-12T16:30:00.000Z', deadlineBusinessDays: 30, complex: { reason: 'Precisa do registo da consulta', markedAt: '2026-04-01T10:00:00.000Z', businessDays: 30 } };
+    const mail = composeOmbudsmanNotice(view, complex, 'pt', { type: 'marked_complex' }, ctx);
+    expect(mail.step).toBe('ouv-complex');
+    expect(mail.text).toMatch(/prazo de resposta foi alargado: responderemos até 12 de maio de 2026 às 17:30/);
+    expect(mail.text).not.toContain('registo da consulta');
+  });
+
+  it('when the same change is composed again, then the Message-ID is the same (sent once)', () => {
+    const a = composeOmbudsmanNotice(view, ombudsman, 'pt', { type: 'state_changed', to: 'in_analysis', index: 1 }, ctx);
+    const b = composeOmbudsmanNotice(view, ombudsman, 'pt', { type: 'state_changed', to: 'in_analysis', index: 1 }, ctx);
+    const again = composeOmbudsmanNotice(view, ombudsman, 'pt', { type: 'state_changed', to: 'in_analysis', index: 3 }, ctx);
+    expect(a.messageId).toBe(b.messageId);
+    expect(again.messageId).not.toBe(a.messageId);
+  });
+});
+
+describe('composeOmbudsmanReminder', () => {
+  const ombudsman: OmbudsmanCase = {
+    protocol: 'OUV-2026-000007',
+    manifestation: 'reclamacao',
+    state: 'received',
+    receivedAt: '2026-03-27T19:00:00.000Z',
+    deadline: '2026-04-08T16:30:00.000Z',
+    deadlineBusinessDays: 7,
+    complex: null,
+    history: [{ from: null, to: 'received', at: '2026-03-27T19:00:00.000Z' }],
+  };
+
+  it('when a deadline is near, then the ombudsman team is reminded with protocol, deadline and state, and no customer text', () => {
+    const view = caseView({ categories: ['ombudsman'], subject: 'O médico foi rude na consulta' });
+    const mail = composeOmbudsmanReminder(view, ombudsman, { to: ['provedor@exemplo.pt'], cc: [] }, ctx);
+    expect(mail.kind).toBe('ombudsman_reminder');
+    expect(mail.to).toEqual(['provedor@exemplo.pt']);
+    expect(mail.subject).toBe('[#MO-2026-000123] Lembrete de prazo: OUV-2026-000007');
+    expect(mail.text).toMatch(/termina a 8 de abril de 2026 às 17:30/);
+    expect(mail.text).toContain('Estado: recebido');
+    expect(`${mail.subject}${mail.text}`).not.toContain('rude');
+    // No case reply address: an answer to the reminder can never be relayed to the customer.
+    expect(mail.replyTo).toBeNull();
+    expect(mail.headers['Auto-Submitted']).toBe('auto-generated');
+  });
+
+  it('when the deadline changes (complex), then the reminder for the new one is another mail', () => {
+    const view = caseView({ categories: ['ombudsman'] });
+    const first = composeOmbudsmanReminder(view, ombudsman, { to: ['provedor@exemplo.pt'], cc: [] }, ctx);
+    const extended = composeOmbudsmanReminder(view, { ...ombudsman, deadline: '2026-05-12T16:30:00.000Z' }, { to: ['provedor@exemplo.pt'], cc: [] }, ctx);
+    expect(first.step).toBe('ouv-reminder-202604081630');
+    expect(extended.messageId).not.toBe(first.messageId);
   });
 });

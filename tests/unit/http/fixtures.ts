@@ -50,7 +50,11 @@ function baseCase(reference: string, over: Partial<CaseDetail> = {}): CaseDetail
 }
 
 /** An in-memory console with one case of each kind the pages show. */
-export function fakeConsole(): CaseConsole & { releases: Array<{ ref: string; input: ReleaseInput }>; cases: Map<string, CaseDetail> } {
+export function fakeConsole(): CaseConsole & {
+  releases: Array<{ ref: string; input: ReleaseInput }>;
+  stateChanges: Array<{ ref: string; state: string; by: string }>;
+  cases: Map<string, CaseDetail>;
+} {
   const cases = new Map<string, CaseDetail>();
   cases.set(
     'MO-2026-000001',
@@ -85,6 +89,7 @@ export function fakeConsole(): CaseConsole & { releases: Array<{ ref: string; in
   const ombudsman: OmbudsmanCase = {
     ...baseCase('MO-2026-000004', { categories: ['ombudsman'] }),
     protocol: 'OUV-2026-0001',
+    state: 'in_analysis',
     manifestation: 'reclamacao',
     deadline: '2026-03-01T17:30:00.000Z',
     complex: false,
@@ -92,9 +97,11 @@ export function fakeConsole(): CaseConsole & { releases: Array<{ ref: string; in
     overdue: true,
   };
   const releases: Array<{ ref: string; input: ReleaseInput }> = [];
+  const stateChanges: Array<{ ref: string; state: string; by: string }> = [];
   return {
     cases,
     releases,
+    stateChanges,
     async listCases(filter) {
       return [...cases.values()].filter(
         (c) =>
@@ -122,6 +129,11 @@ export function fakeConsole(): CaseConsole & { releases: Array<{ ref: string; in
     },
     async markComplex() {
       return { ok: true, deadline: '2026-04-01T17:30:00.000Z' };
+    },
+    async changeOmbudsmanState(ref, input) {
+      if (!cases.has(ref)) return { ok: false, reason: 'not_found', message: 'no such case' };
+      stateChanges.push({ ref, ...input });
+      return { ok: true, state: input.state, deadline: '2026-04-01T17:30:00.000Z' };
     },
     async counts() {
       return { review: 1, ombudsmanOverdue: 1 };

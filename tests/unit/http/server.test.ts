@@ -125,6 +125,45 @@ describe('buildServer case console', () => {
     expect(res.json()).toEqual({ released: true, jobIds: ['s1'] });
   });
 
+  it('when an ombudsman case is opened, then its state shows with one button per next state, and posting one changes it', async () => {
+    s.cases.cases.set(
+      'MO-2026-000010',
+      {
+        ...(await s.cases.getCase('MO-2026-000001'))!,
+        reference: 'MO-2026-000010',
+        categories: ['ombudsman'],
+        ombudsman: { protocol: 'OUV-2026-000010', state: 'in_analysis', deadline: '2026-03-01T17:30:00.000Z', complex: false, complexReason: null, overdue: true, nextStates: ['answered'] },
+      },
+    );
+    const page = await get('/cases/MO-2026-000010');
+    expect(page.body).toContain('in analysis');
+    expect(page.body).toContain('<strong class="late">overdue</strong>');
+    expect(page.body).toContain('action="/cases/MO-2026-000010/ombudsman-state"');
+    expect(page.body).toContain('name="state" value="answered"');
+    expect(page.body).not.toContain('value="closed"');
+
+    const refused = await post('/cases/MO-2026-000010/ombudsman-state', { state: 'answered' });
+    expect(refused.statusCode).toBe(403);
+    const bad = await post('/cases/MO-2026-000010/ombudsman-state', { _csrf: session.csrf, state: 'solved' });
+    expect(bad.statusCode).toBe(400);
+    const res = await post('/cases/MO-2026-000010/ombudsman-state', { _csrf: session.csrf, state: 'answered' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/cases/MO-2026-000010?done=state');
+    expect(s.cases.stateChanges).toEqual([{ ref: 'MO-2026-000010', state: 'answered', by: 'ana' }]);
+    expect((await get('/cases/MO-2026-000010?done=state')).body).toContain('the customer is told');
+  });
+
+  it('when the API changes an ombudsman state with a Bearer token, then it answers with the new state', async () => {
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/api/cases/MO-2026-000001/ombudsman-state',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { state: 'closed' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ state: 'closed', deadline: '2026-04-01T17:30:00.000Z' });
+  });
+
   it('when the flash code is unknown, then nothing from the query string is shown', async () => {
     const res = await get('/cases/MO-2026-000001?done=%3Cb%3Ezqxflash');
     expect(res.body).not.toContain('zqxflash');

@@ -176,3 +176,13 @@ export function markComplex(
     event: { type: 'marked_complex', reason: why, deadline, at: markedAt },
   };
 }
+
+/**
+ * When the second instance's clock starts (policy §4): when the complaint arrived, that is when
+ * its case opened, even if the case was then held for identity or went through review first.
+ * `now` only when the case carries no usable opening time.
+ */
+export function complaintArrival(caseOpenedAt: string | undefined, now: Date): Date {
+  const opened = caseOpenedAt ? new Date(caseOpenedAt) : null;
+  return opened && !Number.isNaN(opened.getTime()) && opened.getTime() <= now.getTime() ? opened : now;
+}

@@ -5,7 +5,7 @@ import { isOverdue, toLocalDate, type BusinessCalendar } from '../core/business-
 import { nextCaseStatus } from '../core/case-matching';
 import { planMails, type ComposeContext, type OutgoingMail, type SourceMessage } from '../core/compose';
 import { isValidNif } from '../core/identity/nif';
-import { OMBUDSMAN_TRANSITIONS, openOmbudsmanCase } from '../core/ombudsman-states';
+import { OMBUDSMAN_TRANSITIONS, complaintArrival, openOmbudsmanCase } from '../core/ombudsman-states';
 import { formatProtocol } from '../core/protocol';
 import { buildReplyAddress } from '../core/reply-token';
 import type { Category, Decision, ParsedMessage, Route, Rules } from '../core/types';
@@ -321,7 +321,7 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
       const year = Number(toLocalDate(now, rules.ombudsman.timezone).slice(0, 4));
       const seq = await deps.protocols.allocate(year, record.id);
       record.ombudsman = openOmbudsmanCase(
-        { protocol: formatProtocol(rules.ombudsman.protocolFormat, year, seq), manifestation: record.manifestation, receivedAt: now },
+        { protocol: formatProtocol(rules.ombudsman.protocolFormat, year, seq), manifestation: record.manifestation, receivedAt: complaintArrival(record.openedAt, now) },
         rules.ombudsman,
         deps.calendarFor(now),
       );

@@ -7,7 +7,7 @@ import type { ClassifyJobData, SendJobData } from '../adapters/queues';
 import { toLocalDate, type BusinessCalendar } from '../core/business-days';
 import { judgeTeamAnswer, nextCaseStatus, normaliseMessageId, outcomeOf, teamAddresses, type MessageOutcome } from '../core/case-matching';
 import { composeRelay, planMails, type CaseView, type ComposeContext, type OutgoingMail, type SourceMessage } from '../core/compose';
-import { openOmbudsmanCase } from '../core/ombudsman-states';
+import { complaintArrival, openOmbudsmanCase } from '../core/ombudsman-states';
 import { formatProtocol } from '../core/protocol';
 import { buildReplyAddress, findReplyAddress, verifyCaseToken } from '../core/reply-token';
 import type { CaseState, Decision, ParsedMessage, Rules } from '../core/types';
@@ -244,7 +244,7 @@ export function createClassifier(deps: ClassifierDeps): (data: ClassifyJobData) 
       const year = localYear(now, deps.rules);
       const seq = await deps.protocols.allocate(year, record.id);
       record.ombudsman = openOmbudsmanCase(
-        { protocol: formatProtocol(deps.rules.ombudsman.protocolFormat, year, seq), manifestation: decision.manifestation, receivedAt: now },
+        { protocol: formatProtocol(deps.rules.ombudsman.protocolFormat, year, seq), manifestation: decision.manifestation, receivedAt: complaintArrival(record.openedAt, now) },
         deps.rules.ombudsman,
         deps.calendarFor(now),
       );

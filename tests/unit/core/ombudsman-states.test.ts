@@ -1,5 +1,6 @@
 import { buildBusinessCalendar } from '../../../src/core/business-days';
 import {
+  complaintArrival,
   OMBUDSMAN_STATES,
   OMBUDSMAN_TRANSITIONS,
   canTransition,
@@ -175,5 +176,17 @@ describe('markComplex', () => {
     if (!first.ok) throw new Error(first.message);
     const second = markComplex(first.case, 'another reason', new Date('2026-03-30T10:00:00Z'), rules, calendar);
     expect(second).toMatchObject({ ok: false, error: 'already_complex' });
+  });
+});
+
+describe('complaintArrival', () => {
+  const now = new Date('2026-04-10T10:00:00Z');
+  it.each([
+    ['the case opened days before (held for identity)', '2026-04-06T09:30:00.000Z', '2026-04-06T09:30:00.000Z'],
+    ['the case carries no opening time', undefined, now.toISOString()],
+    ['the opening time is not a date', 'not-a-date', now.toISOString()],
+    ['the opening time is in the future', '2026-04-11T10:00:00.000Z', now.toISOString()],
+  ])('when %s, then the clock starts at the right time', (_when, openedAt, expected) => {
+    expect(complaintArrival(openedAt, now).toISOString()).toBe(expected);
   });
 });

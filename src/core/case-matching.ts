@@ -105,22 +105,12 @@ export function resolveCase(keys: CaseLookupKeys, found: CaseLookupResult, inRep
  */
 export function nextCaseStatus(current: CaseStatus | null, action: 'forward' | 'ask_identity' | 'review' | 'suppress' | 'relay'): CaseStatus {
   if (action === 'relay') return 'replied';
-  if (current === null) {
-    return action === 'forward' ? 'forwarded' : action === 'ask_identity' ? 'held' : action === 'review' ? 'review' : 'suppressed';
-  }
+  if (current === null) return outcomeOf(action);
   if (current === 'forwarded' || current === 'replied' || current === 'closed') {
     return action === 'forward' ? 'forwarded' : current;
   }
-  switch (action) {
-    case 'forward':
-      return 'forwarded';
-    case 'ask_identity':
-      return 'held';
-    case 'review':
-      return 'review';
-    case 'suppress':
-      return current;
-  }
+  // Machine mail on an open case leaves it as it was.
+  return action === 'suppress' ? current : outcomeOf(action);
 }
 
 /** The outcome of one message (policy §7: every message ends in exactly one of these). */

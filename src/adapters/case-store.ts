@@ -11,7 +11,7 @@ import {
 } from '../core/case-matching';
 import type { Category, CaseStatus, Identity, Language, Manifestation, ParsedMessage, Route } from '../core/types';
 import type { OmbudsmanCase, OmbudsmanState } from '../core/ombudsman-states';
-import type { MailKind } from '../core/compose';
+import type { MailKind, OutgoingMail } from '../core/compose';
 
 /**
  * Cases, message markers and send markers in Redis (policy §7, architecture habit 7).
@@ -129,6 +129,28 @@ export type TimelineEvent =
       status: 'queued' | 'sent' | 'failed' | 'skipped';
       detail: string | null;
     };
+
+export type MailEvent = Extract<TimelineEvent, { kind: 'mail' }>;
+
+/** The timeline entry for one of our mails at one step of its life (queued, sent, failed, skipped). */
+export function mailEvent(
+  mail: Pick<OutgoingMail, 'kind' | 'step' | 'messageId' | 'to' | 'cc'>,
+  at: string,
+  status: MailEvent['status'],
+  detail: string | null = null,
+): MailEvent {
+  return {
+    kind: 'mail',
+    at,
+    mailKind: mail.kind,
+    step: mail.step,
+    messageId: mail.messageId,
+    to: mail.to,
+    cc: mail.cc,
+    status,
+    detail: detail === null ? null : detail.slice(0, 300),
+  };
+}
 
 export interface CommitInput {
   message: MessageRecord;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { CaseRecord, CaseStore, MessageRecord, TimelineEvent } from '../adapters/case-store';
+import { mailEvent, type CaseRecord, type CaseStore, type MailEvent, type MessageRecord, type TimelineEvent } from '../adapters/case-store';
 import type { ProtocolCounter } from '../adapters/protocol-counter';
 import { isOverdue, toLocalDate, type BusinessCalendar } from '../core/business-days';
 import { nextCaseStatus } from '../core/case-matching';
@@ -172,7 +172,7 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
     };
   }
 
-  async function mailEntry(e: Extract<TimelineEvent, { kind: 'mail' }>): Promise<TimelineEntry> {
+  async function mailEntry(e: MailEvent): Promise<TimelineEntry> {
     let status: 'queued' | 'sent' | 'failed' = e.status === 'skipped' ? 'sent' : e.status;
     let detail = e.status === 'skipped' ? `not sent: ${e.detail ?? ''}` : e.detail;
     if (e.status === 'queued' && deps.mailJobState) {
@@ -210,7 +210,7 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
     const timeline: TimelineEntry[] = [];
     // One entry per mail: later events (sent, failed, skipped) update the queued one.
     const mailIndex = new Map<string, number>();
-    const lastMailEvent = new Map<string, Extract<TimelineEvent, { kind: 'mail' }>>();
+    const lastMailEvent = new Map<string, MailEvent>();
     for (const e of events) if (e.kind === 'mail') lastMailEvent.set(e.messageId, e);
     for (const e of events) {
       if (e.kind === 'message') timeline.push(await messageEntry(record, e));
@@ -386,7 +386,7 @@ export function createRedisCaseConsole(deps: RedisCaseConsoleDeps): CaseConsole 
       () => [
         { kind: 'decision', at, action: 'release', categories: [...categories], reasons: [], missing: [], reason: null, by: input.by },
         ...mails.map(
-          (mail): TimelineEvent => ({ kind: 'mail', at, mailKind: mail.kind, step: mail.step, messageId: mail.messageId, to: mail.to, cc: mail.cc, status: 'queued', detail: null }),
+          (mail): TimelineEvent => mailEvent(mail, at, 'queued'),
         ),
       ],
     );

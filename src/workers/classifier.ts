@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { OVERSIZED_HEADER, parseOversizedHeader } from '../adapters/imap-source';
 import { parseMessage } from '../adapters/mime';
-import { newCaseRecord, type CaseRecord, type CaseStore, type MessageRecord, type StoredCase, type TimelineEvent } from '../adapters/case-store';
+import { mailEvent, newCaseRecord, type CaseRecord, type CaseStore, type MessageRecord, type StoredCase, type TimelineEvent } from '../adapters/case-store';
 import type { ProtocolCounter } from '../adapters/protocol-counter';
 import type { ClassifyJobData, SendJobData } from '../adapters/queues';
 import { toLocalDate, type BusinessCalendar } from '../core/business-days';
@@ -298,7 +298,7 @@ export function createClassifier(deps: ClassifierDeps): (data: ClassifyJobData) 
         by: null,
       },
       ...mails.map(
-        (mail): TimelineEvent => ({ kind: 'mail', at, mailKind: mail.kind, step: mail.step, messageId: mail.messageId, to: mail.to, cc: mail.cc, status: 'queued', detail: null }),
+        (mail): TimelineEvent => mailEvent(mail, at, 'queued'),
       ),
     ];
     const messageRecord: MessageRecord = {
@@ -350,7 +350,7 @@ export function createClassifier(deps: ClassifierDeps): (data: ClassifyJobData) 
         events: [
           { kind: 'message', at, hash: data.hash, messageId, from: message.from?.address ?? '', outcome: 'replied' },
           { kind: 'decision', at, action: 'relay', categories: [], reasons: [], missing: [], reason: null, by: null },
-          { kind: 'mail', at, mailKind: mail.kind, step: mail.step, messageId: mail.messageId, to: mail.to, cc: mail.cc, status: 'queued', detail: null },
+          mailEvent(mail, at, 'queued'),
         ] satisfies TimelineEvent[],
         // The team's answer stays out of the customer's thread index: a reply to it is not ours to match.
         indexMessageIds: [mail.messageId, ...(messageId ? [messageId] : [])],

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { CaseStore } from '../adapters/case-store';
+import { mailEvent, type CaseStore } from '../adapters/case-store';
 import { QUEUE_NAMES, type ClassifyJobData, type SendJobData } from '../adapters/queues';
 import type { Logger } from '../log';
 import { createClassifier, type ClassifierDeps, type ClassifyOutcome } from './classifier';
@@ -92,17 +92,7 @@ export function createWorkers(deps: WorkersDeps): RunningWorkers {
     if (job && final && !permanent) {
       const { mail } = job.data;
       deps.store
-        .appendEvent(mail.caseId, {
-          kind: 'mail',
-          at: clock().toISOString(),
-          mailKind: mail.kind,
-          step: mail.step,
-          messageId: mail.messageId,
-          to: mail.to,
-          cc: mail.cc,
-          status: 'failed',
-          detail: `gave up after ${job.attemptsMade} attempts: ${err.message}`.slice(0, 300),
-        })
+        .appendEvent(mail.caseId, mailEvent(mail, clock().toISOString(), 'failed', `gave up after ${job.attemptsMade} attempts: ${err.message}`))
         .catch((e: unknown) => log.warn({ err: e }, 'could not record the failed send'));
     }
   });

@@ -1,4 +1,4 @@
-import type { CaseRecord, CaseStore, TimelineEvent } from '../adapters/case-store';
+import { mailEvent, type CaseRecord, type CaseStore, type TimelineEvent } from '../adapters/case-store';
 import { reminderDue, type BusinessCalendar } from '../core/business-days';
 import { composeOmbudsmanNotice, composeOmbudsmanReminder, type ComposeContext, type OutgoingMail } from '../core/compose';
 import { markComplex as markCaseComplex, transitionOmbudsmanCase, type OmbudsmanCase, type OmbudsmanState } from '../core/ombudsman-states';
@@ -129,7 +129,7 @@ export function createOmbudsmanActions(deps: OmbudsmanDeps): OmbudsmanActions {
         const events: TimelineEvent[] = event ? [event] : [];
         const mail = (outcome as Change | null)?.mail;
         if (mail) {
-          events.push({ kind: 'mail', at: now.toISOString(), mailKind: mail.kind, step: mail.step, messageId: mail.messageId, to: mail.to, cc: mail.cc, status: 'queued', detail: null });
+          events.push(mailEvent(mail, now.toISOString(), 'queued'));
         }
         return events;
       },
@@ -225,7 +225,7 @@ export function createOmbudsmanActions(deps: OmbudsmanDeps): OmbudsmanActions {
           },
           () => [
             { kind: 'ombudsman', at, change: 'reminder', from: o.state, to: o.state, deadline: o.deadline, reason: null, by: null },
-            { kind: 'mail', at, mailKind: mail.kind, step: mail.step, messageId: mail.messageId, to: mail.to, cc: mail.cc, status: 'queued', detail: null },
+            mailEvent(mail, at, 'queued'),
           ],
         );
         if (marked) reminded.push(id);

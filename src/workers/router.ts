@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import type { CaseStore, DeliveryRecord } from '../adapters/case-store';
+import { mailEvent, type CaseStore, type DeliveryRecord } from '../adapters/case-store';
 import { extractFiles } from '../adapters/mime';
 import type { SendJobData } from '../adapters/queues';
 import type { SendJournal } from '../adapters/send-journal';
@@ -70,33 +70,13 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
 
   const skip = async (data: SendJobData, reason: string): Promise<SendOutcome> => {
     const { mail } = data;
-    await deps.store.appendEvent(mail.caseId, {
-      kind: 'mail',
-      at: clock().toISOString(),
-      mailKind: mail.kind,
-      step: mail.step,
-      messageId: mail.messageId,
-      to: mail.to,
-      cc: mail.cc,
-      status: 'skipped',
-      detail: reason,
-    });
+    await deps.store.appendEvent(mail.caseId, mailEvent(mail, clock().toISOString(), 'skipped', reason));
     log.info({ caseId: mail.caseId, step: mail.step, kind: mail.kind, reason }, 'mail not sent');
     return { status: 'skipped', reason };
   };
 
-  const mailEvent = (data: SendJobData, at: string, status: 'sent' | 'failed', detail: string | null) =>
-    deps.store.appendEvent(data.mail.caseId, {
-      kind: 'mail',
-      at,
-      mailKind: data.mail.kind,
-      step: data.mail.step,
-      messageId: data.mail.messageId,
-      to: data.mail.to,
-      cc: data.mail.cc,
-      status,
-      detail: detail === null ? null : detail.slice(0, 300),
-    });
+  const recordMail = (data: SendJobData, at: string, status: 'sent' | 'failed', detail: string | null) =>
+    deps.store.appendEvent(data.mail.caseId, mailEvent(data.mail, at, status, detail));
 
   const sentSettleMs = deps.sentSettleMs ?? 10_000;
 
@@ -121,7 +101,7 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
         await deps.store.putDelivery(mail.messageId, delivery);
         await journal.settle(mail.messageId, 'found-in-sent');
         await journal.end(mail.messageId);
-        await mailEvent(data, at, 'sent', delivery.response);
+        await recordMail(data, at, 'sent', delivery.response);
         deps.onSent?.(data, new Date(at));
         log.warn(context, 'send in doubt: found in the Sent folder, not sent again');
         return { status: 'sent', response: delivery.response, rejected: delivery.refused.map((r) => r.address) };
@@ -203,7 +183,7 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
         log.warn({ caseId: mail.caseId, step: mail.step, kind: mail.kind, code: e.code, responseCode: e.responseCode, failure, err: e }, 'send failed');
         deps.onFailed?.(data, failure);
         if (failure === 'permanent') {
-          await mailEvent(data, now.toISOString(), 'failed', `${e.responseCode ?? e.code ?? 'error'}: ${e.message}`);
+          await recordMail(data, now.toISOString(), 'failed', `${e.responseCode ?? e.code ?? 'error'}: ${e.message}`);
           throw new PermanentSendError(e);
         }
         throw err;
@@ -239,7 +219,7 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
     if (delivery.delivered.length === 0) {
       deps.onFailed?.(data, 'permanent');
       const first = delivery.refused[0];
-      await mailEvent(data, at, 'failed', `refused: ${delivery.refused.map((r) => r.reason).join('; ')}`);
+      await recordMail(data, at, 'failed', `refused: ${delivery.refused.map((r) => r.reason).join('; ')}`);
       // The original error when nodemailer threw one (its stack, code and responseCode, habit 3).
       const e =
         thrown ??
@@ -249,7 +229,7 @@ export function createRouter(deps: RouterDeps): (data: SendJobData) => Promise<S
         });
       throw new PermanentSendError(e);
     }
-    await mailEvent(data, at, 'sent', delivery.refused.length > 0 ? `refused for good: ${delivery.refused.map((r) => r.address).join(', ')}` : null);
+    await recordMail(data, at, 'sent', delivery.refused.length > 0 ? `refused for good: ${delivery.refused.map((r) => r.address).join(', ')}` : null);
     deps.onSent?.(data, new Date(at));
     log.info({ caseId: mail.caseId, step: mail.step, kind: mail.kind, refused: delivery.refused.length }, 'mail sent');
     return { status: 'sent', response: delivery.response, rejected: delivery.refused.map((r) => r.address) };

@@ -1,33 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { parseMessage } from '../../../src/adapters/mime';
-import { RulesSchema } from '../../../src/config/schema';
+import { loadRules } from '../../../src/config/load';
 import { detectMachineMail, isMachineMail, type MachineVerdict } from '../../../src/core/machine-mail';
 import type { ParsedMessage, Rules } from '../../../src/core/types';
 
-const CONFIG_DIR = path.resolve(__dirname, '../../../config');
 const FIXTURES = path.resolve(__dirname, '../../fixtures/eml/machine');
 const SHARED = path.resolve(__dirname, '../../../../shared');
 
-/**
- * The sections of the shipped config that machine-mail detection reads (self, authorship,
- * machineMail), each validated by its own part of RulesSchema. Machine-mail tests stay independent
- * of the other sections.
- */
+/** The shipped rules, with the inbox addresses a test needs. */
 function loadMachineRules(overrides: { inboxAddresses?: string[] } = {}): Rules {
-  const sections: Record<string, unknown> = {};
-  for (const file of readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))) {
-    const doc = (parseYaml(readFileSync(path.join(CONFIG_DIR, file), 'utf8')) ?? {}) as Record<string, unknown>;
-    for (const key of ['self', 'authorship', 'machineMail'] as const) {
-      if (key in doc) sections[key] = RulesSchema.shape[key].parse(doc[key]);
-    }
-  }
-  const self = sections['self'] as Rules['self'];
-  return {
-    ...sections,
-    self: { ...self, inboxAddresses: overrides.inboxAddresses ?? self.inboxAddresses },
-  } as unknown as Rules;
+  const rules = loadRules();
+  return { ...rules, self: { ...rules.self, inboxAddresses: overrides.inboxAddresses ?? rules.self.inboxAddresses } };
 }
 
 const rules = loadMachineRules();

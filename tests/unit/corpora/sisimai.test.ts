@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { parseMessage } from '../../../src/adapters/mime';
-import { RulesSchema } from '../../../src/config/schema';
+import { loadRules } from '../../../src/config/load';
 import { detectMachineMail } from '../../../src/core/machine-mail';
-import type { Rules } from '../../../src/core/types';
 
 /**
  * The Sisimai corpus (shared/corpora/sisimai-set-of-emails): 833 bounces, auto-replies and
@@ -12,23 +10,11 @@ import type { Rules } from '../../../src/core/types';
  * least 99% of the machine mail to be recognised, and no human message taken for a machine.
  */
 const CORPUS = path.resolve(__dirname, '../../../../shared/corpora/sisimai-set-of-emails');
-const CONFIG_DIR = path.resolve(__dirname, '../../../config');
 
 interface Label {
   file: string;
   kind: string;
   machine: boolean;
-}
-
-function loadMachineRules(): Rules {
-  const sections: Record<string, unknown> = {};
-  for (const file of readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))) {
-    const doc = (parseYaml(readFileSync(path.join(CONFIG_DIR, file), 'utf8')) ?? {}) as Record<string, unknown>;
-    for (const key of ['self', 'authorship', 'machineMail'] as const) {
-      if (key in doc) sections[key] = RulesSchema.shape[key].parse(doc[key]);
-    }
-  }
-  return sections as unknown as Rules;
 }
 
 /**
@@ -41,7 +27,7 @@ function asDelivered(raw: Buffer): Buffer {
   return text.includes('\n') ? raw : Buffer.from(text.replace(/\r/g, '\r\n'), 'latin1');
 }
 
-const rules = loadMachineRules();
+const rules = loadRules();
 const labels: Label[] = readFileSync(path.join(CORPUS, 'labels.jsonl'), 'utf8')
   .split('\n')
   .filter((line) => line.trim())

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { parseMessage } from '../../../src/adapters/mime';
-import { RulesSchema } from '../../../src/config/schema';
+import { loadRules } from '../../../src/config/load';
+import { readJsonl } from '../../helpers/load-eml';
 import { detectMachineMail, type MachineVerdict } from '../../../src/core/machine-mail';
 import type { Rules } from '../../../src/core/types';
 
@@ -11,7 +11,6 @@ import type { Rules } from '../../../src/core/types';
  * newsletters, bounces, broken MIME) and 17 header samples from Zammad's auto-response tests.
  */
 const CORPUS = path.resolve(__dirname, '../../../../shared/corpora/zammad-mail-fixtures');
-const CONFIG_DIR = path.resolve(__dirname, '../../../config');
 
 interface MailLabel {
   file: string;
@@ -25,27 +24,9 @@ interface HeaderSample {
   triage_policy_s5_rules_matched: string[];
 }
 
-function loadMachineRules(): Rules {
-  const sections: Record<string, unknown> = {};
-  for (const file of readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))) {
-    const doc = (parseYaml(readFileSync(path.join(CONFIG_DIR, file), 'utf8')) ?? {}) as Record<string, unknown>;
-    for (const key of ['self', 'authorship', 'machineMail'] as const) {
-      if (key in doc) sections[key] = RulesSchema.shape[key].parse(doc[key]);
-    }
-  }
-  return sections as unknown as Rules;
-}
-
-function readJsonl<T>(file: string): T[] {
-  return readFileSync(path.join(CORPUS, file), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as T);
-}
-
-const rules = loadMachineRules();
-const mails = readJsonl<MailLabel>('labels.jsonl');
-const samples = readJsonl<HeaderSample>('auto-response-header-samples.jsonl');
+const rules = loadRules();
+const mails = readJsonl<MailLabel>(path.join(CORPUS, 'labels.jsonl'));
+const samples = readJsonl<HeaderSample>(path.join(CORPUS, 'auto-response-header-samples.jsonl'));
 
 describe('detectMachineMail on the Zammad mail fixtures', () => {
   const verdicts = new Map<string, MachineVerdict>();

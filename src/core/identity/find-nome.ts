@@ -36,9 +36,9 @@ export function findNome(text: string, rules: NomeRules, commonWords: ReadonlySe
     findAfter(lines, folded, compilePatterns(rules.labels), rules, 'label', commonWords, true) ??
     findAfter(lines, folded, compilePatterns(rules.onBehalf), rules, 'written on behalf of', commonWords) ??
     findAfter(lines, folded, compilePatterns(rules.sentences), rules, 'sentence', commonWords) ??
-    findBesideNif(lines, rules, commonWords) ??
+    findBesideNif(lines, folded, rules, commonWords) ??
     // Someone writing for the patient signs with their own name, which is never NOME.
-    (writesOnBehalf(folded, rules) ? null : findSignature(lines, rules))
+    (writesOnBehalf(folded, rules) ? null : findSignature(lines, folded, rules))
   );
 }
 
@@ -88,8 +88,9 @@ function globalPatterns(patterns: RegExp[]): RegExp[] {
 }
 
 /** A line that is a name, next to a line (or ending in a part) that gives the NIF. */
-function findBesideNif(lines: string[], rules: NomeRules, commonWords: ReadonlySet<string>): NomeFinding | null {
-  const nifLine = (line: string | undefined): boolean => !!line && /^\s*(?:o meu |meu )?(?:nif|contribuinte|n\.?[º°o]?\s*(?:de\s+)?contribuinte|tax number|numero de contribuinte)\b/.test(fold(line));
+function findBesideNif(lines: string[], foldedLines: string[], rules: NomeRules, commonWords: ReadonlySet<string>): NomeFinding | null {
+  const nifLine = (folded: string | undefined): boolean =>
+    !!folded && /^\s*(?:o meu |meu )?(?:nif|contribuinte|n\.?[º°o]?\s*(?:de\s+)?contribuinte|tax number|numero de contribuinte)\b/.test(folded);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const inline =
@@ -102,7 +103,7 @@ function findBesideNif(lines: string[], rules: NomeRules, commonWords: ReadonlyS
       const name = wholeLineName(lastPart, rules);
       if (name) return { nome: name, evidence: 'the name beside the NIF' };
     }
-    if (!nifLine(lines[i + 1])) continue;
+    if (!nifLine(foldedLines[i + 1])) continue;
     // A whole line right above the NIF is a name even when typed without capitals.
     const name = wholeLineName(line, rules) ?? lowerCaseNameLine(line, rules, commonWords);
     if (name) return { nome: name, evidence: 'the name beside the NIF' };
@@ -111,11 +112,11 @@ function findBesideNif(lines: string[], rules: NomeRules, commonWords: ReadonlyS
 }
 
 /** The signature: the first name line after the last closing formula, else the last name line. */
-function findSignature(lines: string[], rules: NomeRules): NomeFinding | null {
+function findSignature(lines: string[], foldedLines: string[], rules: NomeRules): NomeFinding | null {
   const signOffs = compilePatterns(rules.signOffs);
   let lastSignOff = -1;
-  lines.forEach((line, i) => {
-    const folded = fold(line).trim();
+  foldedLines.forEach((line, i) => {
+    const folded = line.trim();
     if (folded && folded.length < 60 && anyMatch(signOffs, folded)) lastSignOff = i;
   });
   if (lastSignOff >= 0) {
